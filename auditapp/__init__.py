@@ -1,0 +1,64 @@
+"""auditapp: mystery-shopper and service-audit platform."""
+
+import os
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from . import config
+
+
+def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.from_object(config.Defaults)
+    app.config.from_pyfile("config.py", silent=True)
+    app.config.from_prefixed_env("AUDITAPP")
+    if test_config:
+        app.config.from_mapping(test_config)
+    _finish_config(app)
+
+    from . import cli, db_setup, errors, i18n, jobs, security, views  # noqa: F401 (jobs: listeners)
+    from .extensions import compress, csrf, db, login_manager, migrate
+
+    db.init_app(app)
+    db_setup.init_app(app)
+    migrate.init_app(
+        app,
+        db,
+        directory=str(Path(__file__).parent / "migrations"),
+        render_as_batch=True,
+        render_item=db_setup.render_migration_item,
+    )
+    csrf.init_app(app)
+    compress.init_app(app)
+    login_manager.init_app(app)
+    i18n.init_app(app)
+    security.init_app(app)
+    errors.init_app(app)
+    views.init_app(app)
+    cli.init_app(app)
+    return app
+
+
+def _finish_config(app: Flask) -> None:
+    """Derive what the plain settings leave open: database URL and secret key."""
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    url = app.config.get("DATABASE_URL") or app.config["SQLALCHEMY_DATABASE_URI"]
+    if not url:
+        url = "sqlite:///" + os.path.join(app.instance_path, "auditapp.sqlite3")
+    app.config["SQLALCHEMY_DATABASE_URI"] = url
+    if not app.config["SECRET_KEY"]:
+        app.config["SECRET_KEY"] = _instance_secret(Path(app.instance_path) / "secret_key")
+    app.config.setdefault("UPLOAD_FOLDER", os.path.join(app.instance_path, "uploads"))
+
+
+def _instance_secret(path: Path) -> str:
+    """A per-installation key, created once and never committed (instance/ is ignored)."""
+    if not path.exists():
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secrets.token_urlsafe(48))
+    return path.read_text().strip()

@@ -1,0 +1,150 @@
+"""The answers of a visit form: built by forms/builder.py from the posted fields,
+checked against the pinned checklist version, and written as plain JSON.
+
+Rules decided here (see services/visit_form.py for the rest):
+
+- Hidden questions' values are discarded; values outside a question's domain are
+  errors; required visible questions left unanswered are errors.
+- A ``number`` field is a plain decimal of at most 15 digits (no exponent), so that it
+  is stored exactly in a JSON number and cannot be made huge on purpose.
+- A ``photo`` question is answered by the evidence uploaded for it (the ids of the
+  visit's Evidence rows with that question key, as strings), never by a posted value;
+  its N/A box still counts.
+- Comments are ``comment_<section key>`` per section and ``comment_overall`` for the
+  visit (stored with section key ""). A section keyed "overall" (the starters have one)
+  has no comment box of its own: the overall comment is its comment.
+"""
+
+import re
+from collections.abc import Mapping
+from decimal import Decimal
+from fractions import Fraction
+from typing import Any
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+from werkzeug.datastructures import MultiDict
+from wtforms import Form
+
+import scoring
+from forms.builder import build_form_class, field_name
+
+from ..extensions import db
+from ..models.answers import Evidence
+from ..models.waves import Visit
+from .checklists_rows import json_number
+
+OVERALL = "overall"  # comment_overall is the visit's overall comment (section_key "")
+MAX_COMMENT_CHARS = 5000
+_NUMBER = re.compile(r"-?(\d*)(?:[.,](\d*))?")
+_NUMBER_DIGITS = 15
+
+Fields = Mapping[str, str | list[str]]
+
+
+class _PlainBase(Form):
+    """No CSRF here: the request was checked by CSRFProtect before the view ran."""
+
+
+def form_for(checklist: scoring.Checklist, fields: Fields | None, language: str | None) -> Any:
+    """The built form, filled from raw fields (a draft or a POST)."""
+    form_class = build_form_class(checklist, base=_PlainBase, language=language, gettext=_)
+    formdata: MultiDict[str, str] = MultiDict()
+    for name, value in (fields or {}).items():
+        for item in value if isinstance(value, list) else [value]:
+            formdata.add(name, item)
+    form = form_class(formdata=formdata)
+    form.require_answers = False  # required is checked below, with our own message
+    return form
+
+
+def photo_answers(visit: Visit) -> dict[str, list[str]]:
+    """Evidence uploaded for each photo question: {question key: [evidence ids]}."""
+    rows = db.session.execute(
+        select(Evidence.question_key, Evidence.id)
+        .where(Evidence.visit_id == visit.id, Evidence.question_key.is_not(None))
+        .order_by(Evidence.id)
+    ).all()
+    found: dict[str, list[str]] = {}
+    for key, evidence_id in rows:
+        found.setdefault(str(key), []).append(str(evidence_id))
+    return found
+
+
+def _number_error(text: str) -> bool:
+    match = _NUMBER.fullmatch(text.strip())
+    if match is None or not (match.group(1) or match.group(2)):
+        return True
+    return len((match.group(1) or "") + (match.group(2) or "")) > _NUMBER_DIGITS
+
+
+def check_answers(
+    visit: Visit, checklist: scoring.Checklist, form: Any, fields: Fields
+) -> tuple[dict[str, scoring.Answer], dict[str, str]]:
+    """(cleaned answers of the visible questions, errors by question key)."""
+    form.validate()
+    raw = form.submitted()
+    photos = photo_answers(visit)
+    for question in checklist.questions():
+        if question.type == "photo" and raw.get(question.key) != scoring.NA:
+            raw.pop(question.key, None)
+            if photos.get(question.key):
+                raw[question.key] = photos[question.key]
+    validated = scoring.validate_answers(checklist, raw)
+    errors: dict[str, str] = {}
+    for slot in form.slots():
+        key = slot.question.key
+        if key not in validated.visible:
+            continue
+        text = fields.get(field_name(key))
+        if (
+            slot.field.type == "ExactNumberField"
+            and isinstance(text, str)
+            and text.strip()
+            and _number_error(text)
+        ):
+            errors[key] = _("Enter a plain number with at most 15 digits.")
+            continue
+        messages = list(slot.field.errors) + list(slot.na_field.errors if slot.na_field else [])
+        if messages:
+            errors[key] = " ".join(str(m) for m in messages)
+        elif key in validated.errors:
+            errors[key] = _("This answer is not allowed here (%(reason)s).") % {
+                "reason": validated.errors[key]
+            }
+    answers = {k: v for k, v in validated.answers.items() if k not in errors}
+    for key in scoring.missing_required(checklist, answers):
+        errors.setdefault(key, _("This question needs an answer."))
+    return answers, errors
+
+
+def comments_from(
+    checklist: scoring.Checklist, fields: Fields
+) -> tuple[dict[str, str], dict[str, str]]:
+    """({section key or "" for overall: text}, errors keyed by field name)."""
+    comments: dict[str, str] = {}
+    errors: dict[str, str] = {}
+    for key in [s.key for s in checklist.sections if s.key != OVERALL] + [""]:
+        name = f"comment_{key or OVERALL}"
+        value = fields.get(name)
+        text = (value[0] if isinstance(value, list) and value else value) or ""
+        text = str(text).strip()
+        if len(text) > MAX_COMMENT_CHARS:
+            errors[name] = _("Please keep comments under %(n)d characters.", n=MAX_COMMENT_CHARS)
+        elif text:
+            comments[key] = text
+    return comments, errors
+
+
+def plain(value: Any) -> Any:
+    """Answers and results as plain JSON: exact numbers as JSON numbers."""
+    if isinstance(value, Fraction):
+        return json_number(value)
+    if isinstance(value, Decimal):
+        exponent = value.as_tuple().exponent
+        return int(value) if isinstance(exponent, int) and exponent >= 0 else float(value)
+    if isinstance(value, Mapping):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [plain(v) for v in value]
+    return value

@@ -1,0 +1,381 @@
+"""The shopper's visit form on the day: briefing confirmed, check-in and check-out, the
+draft saved while they type, and the one submission that counts.
+
+Rules decided here:
+
+- The form can be filled while a visit is accepted, in progress or returned for
+  changes (EDITABLE); an assigned visit must be accepted first.
+- Check-in (``start_visit``) keeps the first time: a second tap changes nothing but may
+  add the location when none was stored. The location is stored only with consent and
+  only when it is a real coordinate (latitude within ±90, longitude within ±180, the
+  accuracy a whole number of metres ≥ 0); otherwise the visit starts without it.
+- A draft is the raw form state ``{field name: string | [strings]}``. Its revision only
+  grows: a save whose revision is not above the stored one changes nothing and says
+  so (``stale``). A save without a revision (the no-JavaScript form) takes the next one.
+- The answers of a submission are built and checked in services/visit_answers.py
+  (hidden values discarded, domain errors, required questions, photos, comments).
+- A submission stores the engine's result exactly: the score rounded half-up to 4
+  places, result, grade and the ``to_json()`` sections; the visit's answers and
+  comments are replaced, its draft deleted, and check-out set when it was not.
+- Submitting exactly once: the browser's submission id is looked up first (a retry
+  returns the submission it already made); then the visit's status moves to
+  ``submitted`` with a conditional UPDATE, so of two simultaneous submits exactly one
+  proceeds and the other finds the winner's submission (same id) or is refused with a
+  Conflict (another id). The UNIQUE submission id is the last guard.
+"""
+
+import re
+import uuid
+from collections.abc import Mapping
+from datetime import date, time
+from decimal import Decimal, InvalidOperation
+
+from flask_babel import gettext as _
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.exc import IntegrityError
+
+import scoring
+from forms.builder import form_data
+
+from ..errors import Conflict, DomainError
+from ..extensions import db
+from ..models import ChecklistQuestion, User, utcnow
+from ..models.answers import VisitAnswer, VisitComment, VisitDraft, VisitSubmission
+from ..models.waves import ACCEPTED, IN_PROGRESS, RETURNED, SUBMITTED, Visit
+from .assignments import log
+from .checklists import scoring_checklist
+from .visit_answers import (
+    OVERALL,
+    Fields,
+    check_answers,
+    comments_from,
+    form_for,
+    photo_answers,
+    plain,
+)
+
+__all__ = [
+    "EDITABLE",
+    "OVERALL",
+    "AlreadySubmitted",
+    "NotEditable",
+    "SubmissionInvalid",
+    "confirm_briefing",
+    "draft_answers",
+    "finish_visit",
+    "form_for",
+    "get_draft",
+    "new_submission_id",
+    "photo_answers",
+    "save_draft",
+    "scoring_checklist",
+    "start_visit",
+    "submit",
+]
+
+EDITABLE = (ACCEPTED, IN_PROGRESS, RETURNED)
+MAX_FIELDS = 2000
+MAX_VALUE_CHARS = 20000
+MAX_REVISION = 2**31 - 1
+SUBMISSION_ID = re.compile(r"[A-Za-z0-9_-]{8,64}")
+
+
+class SubmissionInvalid(DomainError):
+    """Answers that cannot be submitted; ``errors`` maps question key -> message."""
+
+    status_code = 422
+
+    def __init__(self, errors: Mapping[str, str]) -> None:
+        self.errors = dict(errors)
+        super().__init__(_("Some answers need your attention."))
+
+
+class AlreadySubmitted(Conflict):
+    pass
+
+
+class NotEditable(DomainError):
+    status_code = 409
+
+
+# --- briefing, check-in, check-out ----------------------------------------------------
+
+
+def confirm_briefing(visit: Visit) -> Visit:
+    if visit.briefing_read_at is None:
+        visit.briefing_read_at = utcnow()
+    return visit
+
+
+def _editable(visit: Visit) -> None:
+    if visit.status in EDITABLE:
+        return
+    if visit.status == "assigned":
+        raise NotEditable(_("Please accept this visit first."))
+    raise NotEditable(_("This visit has already been submitted."))
+
+
+def _coordinate(value: object, limit: int) -> Decimal | None:
+    try:
+        number = Decimal(str(value).strip())
+    except (InvalidOperation, ValueError):
+        return None
+    if not number.is_finite() or abs(number) > limit:
+        return None
+    return number.quantize(Decimal("0.000001"))
+
+
+def _accuracy(value: object) -> int | None:
+    try:
+        number = Decimal(str(value).strip())
+    except (InvalidOperation, ValueError):
+        return None
+    if not number.is_finite() or number < 0 or number > 10_000_000:
+        return None
+    return int(number.to_integral_value())
+
+
+def start_visit(
+    visit: Visit, user: User | None, consent: bool, lat: object, lng: object, accuracy: object
+) -> Visit:
+    """Check-in: the time (first tap wins) and, with consent, where the shopper was."""
+    _editable(visit)
+    if visit.started_at is None:
+        visit.started_at = utcnow()
+    latitude, longitude = _coordinate(lat, 90), _coordinate(lng, 180)
+    located = consent and latitude is not None and longitude is not None
+    if located and visit.start_latitude is None:
+        visit.start_latitude, visit.start_longitude = latitude, longitude
+        visit.start_accuracy_m = _accuracy(accuracy) if accuracy not in (None, "") else None
+    if visit.status == ACCEPTED:
+        visit.status = IN_PROGRESS
+        log(visit, IN_PROGRESS, user, before=ACCEPTED)
+    return visit
+
+
+def finish_visit(visit: Visit) -> Visit:
+    """Check-out; the first time counts. A visit never checked in cannot check out."""
+    _editable(visit)
+    if visit.started_at is None:
+        raise DomainError(_("Start the visit first."))
+    if visit.finished_at is None:
+        visit.finished_at = max(utcnow(), visit.started_at)
+    return visit
+
+
+# --- drafts -----------------------------------------------------------------------------
+
+
+def clean_draft_data(data: object) -> dict[str, str | list[str]]:
+    """The draft's shape, checked: {field name: string | [strings]}, of bounded size."""
+    invalid = DomainError(_("The draft could not be read."))
+    if not isinstance(data, Mapping) or len(data) > MAX_FIELDS:
+        raise invalid
+    clean: dict[str, str | list[str]] = {}
+    for name, value in data.items():
+        if not isinstance(name, str) or not 0 < len(name) <= 100:
+            raise invalid
+        if name in ("csrf_token", "action", "submission_id"):
+            continue
+        if isinstance(value, str):
+            values = [value]
+        elif isinstance(value, list) and all(isinstance(v, str) for v in value):
+            values = list(value)
+        else:
+            raise invalid
+        if len(values) > 200 or any(len(v) > MAX_VALUE_CHARS for v in values):
+            raise invalid
+        clean[name] = value if isinstance(value, str) else values
+    return clean
+
+
+def begin_writing() -> None:
+    """Ends the read-only transaction that loaded the page's objects, so the next write
+    starts a transaction of its own (see assignments.claim for why SQLite needs it)."""
+    if db.session.new or db.session.dirty or db.session.deleted:
+        raise RuntimeError("nothing may be written before begin_writing()")
+    db.session.commit()
+
+
+def save_draft(visit: Visit, revision: int | None, data: object) -> tuple[int, bool]:
+    """Stores the form state; returns (stored revision, stale). ``revision`` None: next."""
+    _editable(visit)
+    clean = clean_draft_data(data)
+    if revision is not None and not 0 < revision <= MAX_REVISION:
+        raise DomainError(_("The draft could not be read."))
+    visit_id = visit.id
+    begin_writing()
+    for _attempt in range(3):
+        now = utcnow()
+        query = update(VisitDraft).where(VisitDraft.visit_id == visit_id)
+        if revision is None:
+            query = query.values(data=clean, revision=VisitDraft.revision + 1, saved_at=now)
+        else:
+            query = query.where(VisitDraft.revision < revision).values(
+                data=clean, revision=revision, saved_at=now
+            )
+        result = db.session.execute(query.execution_options(synchronize_session=False))
+        if result.rowcount == 1:  # type: ignore[attr-defined]
+            stored = db.session.scalar(
+                select(VisitDraft.revision).where(VisitDraft.visit_id == visit_id)
+            )
+            return int(stored or 0), False
+        stored = db.session.scalar(
+            select(VisitDraft.revision).where(VisitDraft.visit_id == visit_id)
+        )
+        if stored is not None:
+            return int(stored), True
+        try:
+            with db.session.begin_nested():
+                db.session.add(
+                    VisitDraft(visit_id=visit_id, data=clean, revision=revision or 1, saved_at=now)
+                )
+        except IntegrityError:
+            continue  # someone created it meanwhile: update theirs
+        return revision or 1, False
+    raise Conflict(_("The draft could not be saved; please try again."))
+
+
+def get_draft(visit: Visit) -> VisitDraft | None:
+    return db.session.get(VisitDraft, visit.id)
+
+
+def draft_answers(visit: Visit) -> dict[str, str | list[str]]:
+    """The form state to show: the draft, else the last submission (a visit returned
+    for changes starts from what was sent), else nothing."""
+    draft = get_draft(visit)
+    if draft is not None:
+        return dict(draft.data or {})
+    last = db.session.scalars(
+        select(VisitSubmission)
+        .where(VisitSubmission.visit_id == visit.id)
+        .order_by(VisitSubmission.id.desc())
+    ).first()
+    if last is None:
+        return {}
+    checklist = scoring_checklist(visit.checklist_version)
+    answers = scoring.validate_answers(checklist, last.answers or {}).answers
+    data: dict[str, str | list[str]] = {}
+    for name, value in form_data(checklist, answers).items():
+        data[name] = _field_text(value)
+    for key, text in (last.comments or {}).items():
+        data[f"comment_{key or OVERALL}"] = text
+    return data
+
+
+def _field_text(value: object) -> str | list[str]:
+    if value is True:
+        return "y"
+    if isinstance(value, list | tuple):
+        return [str(v) for v in value]
+    if isinstance(value, time):
+        return value.strftime("%H:%M")
+    if isinstance(value, date):
+        return value.isoformat()
+    return "" if value is None else str(value)
+
+
+def new_submission_id() -> str:
+    return str(uuid.uuid4())
+
+
+def find_submission(client_submission_id: str) -> VisitSubmission | None:
+    return db.session.scalars(
+        select(VisitSubmission).where(VisitSubmission.client_submission_id == client_submission_id)
+    ).first()
+
+
+def _same_or_conflict(found: VisitSubmission | None, visit_id: int) -> VisitSubmission:
+    if found is not None and found.visit_id == visit_id:
+        return found
+    if found is not None:
+        raise Conflict(_("This submission belongs to another visit."))
+    raise AlreadySubmitted(
+        _("This visit has already been submitted. Reload the page to see its status.")
+    )
+
+
+def submit(
+    visit: Visit, user: User | None, submission_id: str, fields: Fields, language: str | None = None
+) -> VisitSubmission:
+    """Validates and stores one submission; a repeated ``submission_id`` returns the first."""
+    if not SUBMISSION_ID.fullmatch(submission_id or ""):
+        raise DomainError(_("The submission could not be read; please reload the page."))
+    existing = find_submission(submission_id)
+    if existing is not None:
+        return _same_or_conflict(existing, visit.id)
+    if visit.status not in EDITABLE:
+        if visit.status == "assigned":
+            _editable(visit)
+        return _same_or_conflict(None, visit.id)
+    checklist = scoring_checklist(visit.checklist_version)
+    form = form_for(checklist, fields, language)
+    answers, errors = check_answers(visit, checklist, form, fields)
+    comments, comment_errors = comments_from(checklist, fields)
+    errors.update(comment_errors)
+    if errors:
+        raise SubmissionInvalid(errors)
+    outcome = scoring.score_visit(checklist, answers)
+    summary = outcome.to_json()
+    before, visit_id, version_id = visit.status, visit.id, visit.checklist_version_id
+    started_at, user_id = visit.started_at, (user.id if user is not None else None)
+    question_ids = dict(
+        db.session.execute(
+            select(ChecklistQuestion.key, ChecklistQuestion.id).where(
+                ChecklistQuestion.version_id == version_id
+            )
+        ).all()
+    )
+    begin_writing()
+    now = utcnow()
+    submission = VisitSubmission(
+        visit_id=visit_id,
+        client_submission_id=submission_id,
+        submitted_by_id=user_id,
+        submitted_at=now,
+        answers=plain(answers),
+        comments=comments,
+        score=None if outcome.score is None else scoring.round_half_up(outcome.score, 4),
+        result=outcome.result,
+        grade=outcome.grade,
+        sections=plain(summary["sections"]),
+    )
+    try:
+        with db.session.begin_nested():
+            moved = db.session.execute(
+                update(Visit)
+                .where(Visit.id == visit_id, Visit.status.in_(EDITABLE))
+                .values(
+                    status=SUBMITTED,
+                    finished_at=func.coalesce(
+                        Visit.finished_at,
+                        # check-out needs a check-in (finish_after_start)
+                        None if started_at is None else max(now, started_at),
+                    ),
+                    updated_at=now,
+                )
+                .execution_options(synchronize_session=False)
+            )
+            if moved.rowcount != 1:  # type: ignore[attr-defined]
+                raise _Lost
+            db.session.add(submission)
+            db.session.flush()
+    except (_Lost, IntegrityError):
+        return _same_or_conflict(find_submission(submission_id), visit_id)
+    fresh = db.session.get(Visit, visit_id, populate_existing=True)
+    assert fresh is not None
+    db.session.execute(delete(VisitAnswer).where(VisitAnswer.visit_id == visit_id))
+    db.session.execute(delete(VisitComment).where(VisitComment.visit_id == visit_id))
+    for key, value in answers.items():
+        db.session.add(
+            VisitAnswer(visit_id=visit_id, question_id=question_ids[key], value=plain(value))
+        )
+    for key, text in comments.items():
+        db.session.add(VisitComment(visit_id=visit_id, section_key=key, text=text))
+    db.session.execute(delete(VisitDraft).where(VisitDraft.visit_id == visit_id))
+    log(fresh, SUBMITTED, user, before=before)
+    return submission
+
+
+class _Lost(Exception):
+    """The visit was no longer editable when the UPDATE ran (another submit won)."""

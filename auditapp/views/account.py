@@ -1,0 +1,55 @@
+"""The signed-in user's own profile, language and password."""
+
+from flask import Blueprint, flash, redirect, render_template, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from forms.auth import ChangePasswordForm, ProfileForm
+
+from ..config import LANGUAGES
+from ..errors import DomainError
+from ..extensions import db
+from ..models import LoginEvent
+from ..services import accounts
+
+bp = Blueprint("account", __name__, url_prefix="/account")
+
+
+@bp.route("/", methods=["GET", "POST"])
+@login_required
+def profile() -> ResponseReturnValue:
+    form = ProfileForm(obj=current_user)
+    form.locale.choices = list(LANGUAGES.items())
+    if form.validate_on_submit():
+        current_user.name = form.name.data
+        current_user.locale = form.locale.data
+        db.session.commit()
+        flash(_("Saved."), "success")
+        return redirect(url_for("account.profile"))
+    logins = db.session.scalars(
+        select(LoginEvent)
+        .where(LoginEvent.user_id == current_user.id)
+        .order_by(LoginEvent.at.desc())
+        .limit(10)
+    ).all()
+    return render_template("account/profile.html", form=form, logins=logins)
+
+
+@bp.route("/password", methods=["GET", "POST"])
+@login_required
+def change_password() -> ResponseReturnValue:
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        try:
+            accounts.change_password(
+                current_user, form.current.data or "", form.password.data or ""
+            )
+        except DomainError as error:
+            form.current.errors.append(str(error))
+        else:
+            db.session.commit()
+            flash(_("Your password is changed."), "success")
+            return redirect(url_for("account.profile"))
+    return render_template("account/password.html", form=form)

@@ -1,0 +1,93 @@
+"""Sign-in, sign-out, password reset and invitations."""
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user, logout_user
+
+from forms.auth import ForgotPasswordForm, LoginForm, NewPasswordForm
+
+from ..errors import DomainError
+from ..extensions import db
+from ..services import accounts
+from . import safe_next
+
+bp = Blueprint("auth", __name__)
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login() -> ResponseReturnValue:
+    if current_user.is_authenticated:
+        return redirect(url_for("main.home"))
+    form = LoginForm()
+    if form.validate_on_submit():
+        try:
+            user = accounts.authenticate(
+                form.email.data or "",
+                form.password.data or "",
+                ip=request.remote_addr or "",
+                user_agent=request.user_agent.string,
+            )
+        except accounts.LoginRefused as refused:
+            db.session.commit()  # keep the failed attempt: it drives the lock-out
+            form.password.errors.append(str(refused))
+            return render_template("auth/login.html", form=form), 200
+        if user.locale is None:  # mail to them will use the language their browser asked for
+            user.locale = str(get_locale() or "en")
+        db.session.commit()
+        login_user(user)
+        return redirect(safe_next(request.args.get("next"), url_for("main.home")))
+    return render_template("auth/login.html", form=form)
+
+
+@bp.route("/logout", methods=["POST"])
+@login_required
+def logout() -> ResponseReturnValue:
+    logout_user()
+    flash(_("You are signed out."), "info")
+    response = redirect(url_for("auth.login"))
+    # The service worker keeps visit forms, and visit_form.js keeps answers, on the
+    # device: none of it may be left for whoever signs in next on a shared phone.
+    response.headers["Clear-Site-Data"] = '"cache", "storage"'
+    return response
+
+
+@bp.route("/password/forgot", methods=["GET", "POST"])
+def forgot_password() -> ResponseReturnValue:
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        accounts.send_password_reset(form.email.data or "")
+        db.session.commit()
+        flash(_("If that address has an account, a reset link is on its way."), "info")
+        return redirect(url_for("auth.login"))
+    return render_template("auth/forgot.html", form=form)
+
+
+@bp.route("/password/reset/<token>", methods=["GET", "POST"])
+def reset_password(token: str) -> ResponseReturnValue:
+    return _choose_password(token, "reset", current_app.config["PASSWORD_RESET_MAX_AGE"])
+
+
+@bp.route("/invitation/<token>", methods=["GET", "POST"])
+def accept_invitation(token: str) -> ResponseReturnValue:
+    return _choose_password(token, "invite", current_app.config["INVITATION_MAX_AGE"])
+
+
+def _choose_password(token: str, purpose: str, max_age: object) -> ResponseReturnValue:
+    try:
+        user = accounts.user_from_token(token, purpose, max_age)  # type: ignore[arg-type]
+    except accounts.BadToken as bad:
+        return render_template("errors/error.html", message=str(bad)), 400
+    form = NewPasswordForm()
+    if form.validate_on_submit():
+        try:
+            accounts.set_password(user, form.password.data or "")
+        except DomainError as error:
+            form.password.errors.append(str(error))
+        else:
+            db.session.commit()
+            logout_user()
+            flash(_("Your password is set. Please sign in."), "success")
+            return redirect(url_for("auth.login"))
+    return render_template("auth/choose_password.html", form=form, user=user, purpose=purpose)

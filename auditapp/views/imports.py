@@ -1,0 +1,58 @@
+"""The two-step import flow shared by stores and shoppers: upload and preview every
+problem, then confirm. The previewed file travels back in the confirm form, so no
+server state is kept between the steps."""
+
+import base64
+import binascii
+from collections.abc import Callable
+
+from flask import current_app, flash, redirect, render_template
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+
+from forms.org import ConfirmImportForm, ImportForm
+
+from ..extensions import db
+from ..services.imports import ImportReport
+
+
+def import_flow(
+    run: Callable[[bytes, bool], ImportReport], title: str, columns: tuple[str, ...], done_url: str
+) -> ResponseReturnValue:
+    upload, confirm = ImportForm(), ConfirmImportForm()
+    report, payload = None, ""
+    if confirm.validate_on_submit() and confirm.payload.data:
+        data = _decode(confirm.payload.data)
+        if data is not None:
+            report = run(data, True)
+            if report.ok:
+                db.session.commit()
+                summary = _(
+                    "Imported: %(created)d created, %(updated)d updated, %(unchanged)d unchanged.",
+                    created=report.created,
+                    updated=report.updated,
+                    unchanged=report.unchanged,
+                )
+                flash(summary, "success")
+                return redirect(done_url)
+            db.session.rollback()
+    elif upload.validate_on_submit():
+        data = upload.file.data.read(current_app.config["IMPORT_MAX_BYTES"] + 1)
+        if len(data) > current_app.config["IMPORT_MAX_BYTES"]:
+            upload.file.errors.append(_("The file is too large."))
+        else:
+            report = run(data, False)
+            db.session.rollback()  # a preview never writes
+            payload = base64.b64encode(data).decode() if report.ok else ""
+    return render_template(
+        "admin/import.html",
+        upload=upload, confirm=confirm, report=report, payload=payload, title=title,
+        columns=columns,
+    )  # fmt: skip
+
+
+def _decode(payload: str) -> bytes | None:
+    try:
+        return base64.b64decode(payload, validate=True)
+    except (binascii.Error, ValueError):
+        return None

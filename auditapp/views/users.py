@@ -1,0 +1,145 @@
+"""User accounts (admins): roles, data scope, invitations, login history, outbox."""
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import or_, select
+from sqlalchemy.orm import joinedload, selectinload
+
+from forms.org import UserForm
+
+from ..config import LANGUAGES
+from ..errors import DomainError
+from ..extensions import db
+from ..models import ADMIN, LoginEvent, OutboxMail, Region, Store, User
+from ..models import Client as ClientModel
+from ..permissions import get_user_or_404, roles_required
+from ..services import accounts, org
+
+bp = Blueprint("users", __name__, url_prefix="/users")
+
+
+@bp.route("/")
+@roles_required(ADMIN)
+def index() -> ResponseReturnValue:
+    query = select(User).options(selectinload(User.clients), selectinload(User.client))
+    if q := request.args.get("q", "").strip():
+        query = query.where(or_(User.name.icontains(q), User.email.icontains(q)))
+    if role := request.args.get("role"):
+        query = query.where(User.role == role)
+    page = db.paginate(query.order_by(User.name), per_page=25, error_out=False)
+    return render_template("admin/users.html", page=page, args=request.args)
+
+
+def _form(user: User | None) -> UserForm:
+    form = UserForm(obj=user)
+    clients = db.session.scalars(select(ClientModel).order_by(ClientModel.name)).all()
+    form.locale.choices = list(LANGUAGES.items())
+    form.client_id.choices = [(0, "—")] + [(c.id, c.name) for c in clients]
+    form.clients.choices = [(c.id, c.name) for c in clients]
+    regions = db.session.scalars(
+        select(Region).options(joinedload(Region.client)).order_by(Region.client_id, Region.path)
+    ).all()
+    form.regions.choices = [(r.id, f"{r.client.code} · {r.name} ({r.code})") for r in regions]
+    if user is not None and request.method == "GET":
+        form.client_id.data = user.client_id or 0
+        form.clients.data = [c.id for c in user.clients]
+        form.regions.data = [r.id for r in user.regions]
+        form.stores.data = [s.code for s in user.stores]
+    return form
+
+
+def _save(user: User | None, form: UserForm) -> User | None:
+    client = db.session.get(ClientModel, form.client_id.data) if form.client_id.data else None
+    store_codes = form.stores.data or []
+    stores = []
+    if client is not None and store_codes:
+        stores = list(
+            db.session.scalars(
+                select(Store).where(Store.client_id == client.id, Store.code.in_(store_codes))
+            )
+        )
+        missing = set(store_codes) - {s.code for s in stores}
+        if missing:
+            form.stores.errors.append(
+                _("Unknown store codes: %(codes)s", codes=", ".join(sorted(missing)))
+            )
+            return None
+    data = {
+        **form.data,
+        "client": client,
+        "clients": db.session.scalars(
+            select(ClientModel).where(ClientModel.id.in_(form.clients.data or []))
+        ).all(),
+        "regions": db.session.scalars(
+            select(Region).where(Region.id.in_(form.regions.data or []))
+        ).all(),
+        "stores": stores,
+    }
+    try:
+        saved = org.save_user(user, data)
+    except DomainError as error:
+        form.email.errors.append(str(error))
+        return None
+    return saved
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@roles_required(ADMIN)
+def create() -> ResponseReturnValue:
+    form = _form(None)
+    if form.validate_on_submit() and (user := _save(None, form)):
+        db.session.flush()
+        accounts.send_invitation(user, current_user)
+        db.session.commit()
+        flash(_("%(email)s is invited; the link is in their mail.", email=user.email), "success")
+        return redirect(url_for("users.show", user_id=user.id))
+    return render_template("admin/user_form.html", form=form, user=None)
+
+
+@bp.route("/<int:user_id>")
+@roles_required(ADMIN)
+def show(user_id: int) -> ResponseReturnValue:
+    user = get_user_or_404(current_user, user_id)
+    logins = db.session.scalars(
+        select(LoginEvent)
+        .where(LoginEvent.user_id == user.id)
+        .order_by(LoginEvent.at.desc())
+        .limit(50)
+    ).all()
+    return render_template("admin/user.html", user=user, logins=logins)
+
+
+@bp.route("/<int:user_id>/edit", methods=["GET", "POST"])
+@roles_required(ADMIN)
+def edit(user_id: int) -> ResponseReturnValue:
+    user = get_user_or_404(current_user, user_id)
+    form = _form(user)
+    if form.validate_on_submit():
+        if user.id == current_user.id and (form.role.data != ADMIN or not form.active.data):
+            form.role.errors.append(_("You cannot remove your own admin access."))
+        elif _save(user, form):
+            db.session.commit()
+            flash(_("Saved."), "success")
+            return redirect(url_for("users.show", user_id=user.id))
+    return render_template("admin/user_form.html", form=form, user=user)
+
+
+@bp.route("/<int:user_id>/invite", methods=["POST"])
+@roles_required(ADMIN)
+def invite(user_id: int) -> ResponseReturnValue:
+    user = get_user_or_404(current_user, user_id)
+    accounts.send_invitation(user, current_user)
+    db.session.commit()
+    flash(_("A new invitation was sent to %(email)s.", email=user.email), "success")
+    return redirect(url_for("users.show", user_id=user.id))
+
+
+@bp.route("/outbox")
+@roles_required(ADMIN)
+def outbox() -> ResponseReturnValue:
+    page = db.paginate(
+        select(OutboxMail).order_by(OutboxMail.id.desc()), per_page=25, error_out=False
+    )
+    return render_template("admin/outbox.html", page=page)

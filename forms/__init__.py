@@ -1,0 +1,1 @@
+"""WTForms classes per area, shared input parsers, and the checklist form builder."""

@@ -1,0 +1,1 @@
+"""Report data (pandas roll-ups), rendering (WeasyPrint) and tabular exports."""

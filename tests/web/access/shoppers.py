@@ -1,0 +1,23 @@
+"""The shopper pool belongs to the agency: admins and coordinators (of any client)
+see and edit it. Shoppers do not open profiles here, not even their own."""
+
+from flask import url_for
+
+from . import ADMIN, COORDINATOR_X, COORDINATOR_Y, Route
+
+AGENCY = frozenset({ADMIN, COORDINATOR_X, COORDINATOR_Y})
+
+ACCESS = {
+    "shoppers.index": Route(lambda c: url_for("shoppers.index"), AGENCY),
+    "shoppers.show": Route(lambda c: url_for("shoppers.show", shopper_id=c.shopper_a.id), AGENCY),
+    "shoppers.create": Route(lambda c: url_for("shoppers.create"), AGENCY, ("GET", "POST")),
+    "shoppers.edit": Route(
+        lambda c: url_for("shoppers.edit", shopper_id=c.shopper_a.id), AGENCY, ("GET", "POST")
+    ),
+    "shoppers.import_file": Route(
+        lambda c: url_for("shoppers.import_file"), AGENCY, ("GET", "POST")
+    ),
+    "shoppers.export": Route(
+        lambda c: url_for("shoppers.export", fmt="csv"), frozenset({ADMIN, COORDINATOR_X})
+    ),
+}

@@ -1,0 +1,62 @@
+"""Clean-up for tests that commit for real (races between threads cannot run inside
+the rolled-back test transaction): delete, children first, what one client's test
+world created."""
+
+from collections.abc import Iterable
+
+from sqlalchemy import delete, select
+from sqlalchemy.engine import Engine
+
+from auditapp.models import (
+    Checklist,
+    ChecklistOption,
+    ChecklistQuestion,
+    ChecklistSection,
+    ChecklistVersion,
+    Client,
+    Region,
+    ShopperConflict,
+    ShopperProfile,
+    Store,
+    User,
+)
+from auditapp.models.answers import VisitAnswer, VisitComment, VisitDraft, VisitSubmission
+from auditapp.models.waves import Visit, VisitEvent, Wave, wave_stores
+
+VISIT_CHILDREN = (VisitAnswer, VisitComment, VisitDraft, VisitSubmission, VisitEvent)
+
+
+def remove_committed(
+    engine: Engine,
+    *,
+    client_id: int,
+    region_id: int,
+    store_id: int,
+    checklist_id: int,
+    wave_id: int,
+    shopper_ids: Iterable[int],
+    user_ids: Iterable[int],
+) -> None:
+    """Plain DELETEs (no ORM events), so nothing the app would do on delete interferes."""
+    shopper_ids, user_ids = list(shopper_ids), list(user_ids)
+    with engine.begin() as conn:
+        visits = select(Visit.id).where(Visit.wave_id == wave_id)
+        for model in VISIT_CHILDREN:
+            conn.execute(delete(model).where(model.visit_id.in_(visits)))  # type: ignore[attr-defined]
+        conn.execute(delete(Visit).where(Visit.wave_id == wave_id))
+        conn.execute(delete(wave_stores).where(wave_stores.c.wave_id == wave_id))
+        conn.execute(delete(Wave).where(Wave.id == wave_id))
+        versions = select(ChecklistVersion.id).where(ChecklistVersion.checklist_id == checklist_id)
+        sections = select(ChecklistSection.id).where(ChecklistSection.version_id.in_(versions))
+        questions = select(ChecklistQuestion.id).where(ChecklistQuestion.section_id.in_(sections))
+        conn.execute(delete(ChecklistOption).where(ChecklistOption.question_id.in_(questions)))
+        conn.execute(delete(ChecklistQuestion).where(ChecklistQuestion.section_id.in_(sections)))
+        conn.execute(delete(ChecklistSection).where(ChecklistSection.version_id.in_(versions)))
+        conn.execute(delete(ChecklistVersion).where(ChecklistVersion.id.in_(versions)))
+        conn.execute(delete(Checklist).where(Checklist.id == checklist_id))
+        conn.execute(delete(ShopperConflict).where(ShopperConflict.shopper_id.in_(shopper_ids)))
+        conn.execute(delete(ShopperProfile).where(ShopperProfile.id.in_(shopper_ids)))
+        conn.execute(delete(User).where(User.id.in_(user_ids)))
+        conn.execute(delete(Store).where(Store.id == store_id))
+        conn.execute(delete(Region).where(Region.id == region_id))
+        conn.execute(delete(Client).where(Client.id == client_id))

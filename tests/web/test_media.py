@@ -1,0 +1,197 @@
+"""auditapp.media: what bytes really are, and phone photos made upright and anonymous."""
+
+import io
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import pytest
+from PIL import ExifTags, Image, ImageCms
+from PIL.TiffImagePlugin import IFDRational
+
+from auditapp import media
+from tests.web import evidence_images as pics
+
+
+def _ftyp(major: bytes, *compatible: bytes) -> bytes:
+    body = major + b"\x00\x00\x00\x00" + b"".join(compatible)
+    return (8 + len(body)).to_bytes(4, "big") + b"ftyp" + body + b"\x00" * 32
+
+
+SNIFFED = [
+    ("jpeg", lambda: pics.sideways_jpeg(), media.JPEG),
+    ("png", lambda: pics.png(), media.PNG),
+    ("webp", lambda: pics.webp(), media.WEBP),
+    ("heic", lambda: pics.heic(), media.HEIC),
+    ("heif_generic", lambda: _ftyp(b"mif1", b"mif1", b"heic"), media.HEIC),
+    ("heif_plain", lambda: _ftyp(b"mif1", b"mif1", b"miaf"), media.HEIF),
+    ("avif", lambda: _ftyp(b"avif", b"mif1", b"miaf"), None),
+    ("avif_as_mif1", lambda: _ftyp(b"mif1", b"mif1", b"avif"), None),
+    ("m4a", lambda: _ftyp(b"M4A ", b"M4A ", b"mp42", b"isom"), media.M4A),
+    ("mp4_recorder", lambda: _ftyp(b"iso5", b"iso5", b"isom", b"mp41"), media.MP4),
+    ("mp3_id3", lambda: b"ID3\x04\x00\x00\x00\x00\x00\x00" + b"\x00" * 40, media.MP3),
+    ("mp3_frame", lambda: b"\xff\xfb\x90\x64" + b"\x00" * 60, media.MP3),
+    ("ogg", lambda: b"OggS\x00\x02" + b"\x00" * 40, media.OGG),
+    (
+        "webm",
+        lambda: b"\x1a\x45\xdf\xa3\x9f\x42\x86\x81\x01\x42\x82\x84webm" + b"\x00" * 20,
+        media.WEBM,
+    ),
+    ("wav", lambda: b"RIFF\x24\x00\x00\x00WAVEfmt " + b"\x00" * 40, media.WAV),
+    ("text", lambda: b"This is not a photo, just some text.\n", None),
+    ("pdf", lambda: b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n", None),
+    ("html", lambda: b"<!doctype html><svg onload=alert(1)>", None),
+    ("empty", lambda: b"", None),
+    ("aac_adts_is_not_mp3", lambda: b"\xff\xf1\x50\x80" + b"\x00" * 60, None),
+    ("broken_ftyp", lambda: b"\x00\x00\xff\xffftypheic" + b"\x00" * 8, None),
+]
+
+
+@pytest.mark.parametrize(
+    ("make", "expected"), [p[1:] for p in SNIFFED], ids=[p[0] for p in SNIFFED]
+)
+def test_sniff_reads_the_bytes(make, expected):
+    assert media.sniff(make()) == expected
+
+
+def test_sideways_jpeg_is_turned_upright():
+    result = media.process_image(pics.sideways_jpeg(size=(40, 20)))
+    assert (result.width, result.height) == (20, 40)
+    # Orientation 6 turns the picture clockwise: its left (red) half ends up on top.
+    assert pics.colour_at(result.image_bytes, (10, 5)) == "red"
+    assert pics.colour_at(result.image_bytes, (10, 35)) == "blue"
+
+
+def test_exif_time_and_place_are_read_for_review():
+    result = media.process_image(pics.sideways_jpeg(offset="+08:00"))
+    assert result.taken_at == datetime(2025, 3, 4, 2, 15, 30, tzinfo=UTC)
+    assert result.gps == pics.SHANGHAI
+
+
+def test_capture_time_without_an_offset_stays_naive_local_time():
+    result = media.process_image(pics.sideways_jpeg(offset=None))
+    assert result.taken_at == datetime(2025, 3, 4, 10, 15, 30)
+    assert result.taken_at.tzinfo is None
+
+
+def test_southern_and_western_coordinates_are_negative():
+    gps = {1: "S", 2: (33.0, 52.0, 4.0), 3: "W", 4: (70.0, 40.0, 0.0)}
+    result = media.process_image(pics.sideways_jpeg(gps=gps))
+    assert result.gps == (Decimal("-33.867778"), Decimal("-70.666667"))
+
+
+@pytest.mark.parametrize(
+    "gps",
+    [
+        {1: "N", 2: (0.0, 0.0, 0.0), 3: "E", 4: (0.0, 0.0, 0.0)},  # no fix
+        {1: "N", 2: (95.0, 0.0, 0.0), 3: "E", 4: (10.0, 0.0, 0.0)},  # impossible
+        {1: "N", 2: (31.0, 13.0, 48.0)},  # latitude only
+        {1: "N", 2: (IFDRational(31, 0), IFDRational(0, 0), 0.0), 3: "E", 4: (121.0, 0.0, 0.0)},
+    ],
+    ids=["null_island", "out_of_range", "half", "zero_denominators"],
+)
+def test_missing_or_nonsense_gps_gives_none(gps):
+    assert media.process_image(pics.sideways_jpeg(gps=gps)).gps is None
+
+
+@pytest.mark.parametrize("taken", ["0000:00:00 00:00:00", "yesterday", None])
+def test_placeholder_capture_times_give_none(taken):
+    assert media.process_image(pics.sideways_jpeg(taken=taken)).taken_at is None
+
+
+def test_stored_jpeg_carries_no_metadata_at_all():
+    icc = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    xmp = b'<x:xmpmeta xmlns:x="adobe:ns:meta/">secret place</x:xmpmeta>'
+    original = pics.sideways_jpeg(icc_profile=icc, xmp=xmp, comment=b"shopper: Li Wei")
+    result = media.process_image(original)
+    for data in (result.image_bytes, result.thumb_bytes):
+        with Image.open(io.BytesIO(data)) as stored:
+            assert stored.format == "JPEG"
+            assert not stored.getexif()
+            assert not stored.getexif().get_ifd(ExifTags.IFD.GPSInfo)
+            assert not {"exif", "icc_profile", "xmp", "comment"} & stored.info.keys()
+        assert b"Exif\x00\x00" not in data
+        assert b"secret place" not in data
+        assert b"Li Wei" not in data
+
+
+def test_thumbnail_longest_side_is_320():
+    result = media.process_image(pics.png(size=(1000, 600)))
+    with Image.open(io.BytesIO(result.thumb_bytes)) as thumb:
+        assert thumb.size == (320, 192)
+    assert (result.width, result.height) == (1000, 600)
+
+
+def test_small_pictures_keep_their_size_in_the_thumbnail():
+    result = media.process_image(pics.png(size=(40, 20)))
+    with Image.open(io.BytesIO(result.thumb_bytes)) as thumb:
+        assert thumb.size == (40, 20)
+
+
+def test_very_large_photos_are_scaled_down_to_the_longest_side():
+    result = media.process_image(pics.sideways_jpeg(size=(900, 300)), max_side=200)
+    assert (result.width, result.height) == (67, 200)
+
+
+def test_heic_from_an_iphone_is_decoded_upright_with_its_gps():
+    exif = pics.exif_block(orientation=6, gps=pics.SHANGHAI_DMS, taken="2025:03:04 10:15:30")
+    result = media.process_image(pics.heic(size=(40, 20), exif=exif))
+    assert (result.width, result.height) == (20, 40)
+    assert pics.colour_at(result.image_bytes, (10, 5)) == "red"
+    assert result.gps == pics.SHANGHAI
+    assert result.taken_at == datetime(2025, 3, 4, 10, 15, 30)
+    with Image.open(io.BytesIO(result.image_bytes)) as stored:
+        assert stored.format == "JPEG"
+        assert not stored.getexif()
+
+
+def test_webp_is_decoded():
+    result = media.process_image(pics.webp(size=(40, 20)))
+    assert (result.width, result.height) == (40, 20)
+    assert result.gps is None and result.taken_at is None
+
+
+def test_transparent_png_gets_a_white_background():
+    image = Image.new("RGBA", (10, 10), (0, 0, 0, 0))
+    result = media.process_image(pics.encode(image, "PNG"))
+    with Image.open(io.BytesIO(result.image_bytes)) as stored:
+        assert min(stored.getpixel((5, 5))) > 240
+
+
+def test_palette_and_greyscale_pictures_are_stored_as_rgb():
+    for mode in ("P", "L", "CMYK"):
+        image = pics.halves((20, 10)).convert(mode)
+        fmt = "JPEG" if mode == "CMYK" else "PNG"
+        result = media.process_image(pics.encode(image, fmt))
+        with Image.open(io.BytesIO(result.image_bytes)) as stored:
+            assert stored.mode == "RGB", mode
+
+
+def test_text_is_not_an_image():
+    with pytest.raises(media.UnreadableImage, match="not an image"):
+        media.process_image(b"Just some text, renamed to photo.jpg\n")
+
+
+def test_truncated_jpeg_is_reported_as_damaged():
+    noisy = Image.effect_noise((400, 400), 80).convert("RGB")
+    data = pics.encode(noisy, "JPEG", quality=95)
+    with pytest.raises(media.UnreadableImage, match="damaged"):
+        media.process_image(data[: len(data) // 2])
+
+
+def test_too_many_pixels_are_refused_before_decoding():
+    with pytest.raises(media.ImageTooLarge, match="pixels"):
+        media.process_image(pics.png(size=(100, 100)), max_pixels=5_000)
+
+
+def test_decompression_bombs_are_refused(monkeypatch):
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 100)
+    with pytest.raises(media.ImageTooLarge):
+        media.process_image(pics.png(size=(40, 20)))  # 800 px: over twice Pillow's limit
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 500)
+    with pytest.raises(media.ImageTooLarge):
+        media.process_image(pics.png(size=(40, 20)))  # a warning only; refused all the same
+
+
+def test_errors_are_value_errors_for_callers_that_do_not_care_which():
+    assert issubclass(media.ImageTooLarge, ValueError)
+    assert issubclass(media.UnreadableImage, ValueError)
