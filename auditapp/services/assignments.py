@@ -5,13 +5,18 @@ Double-booking is refused by the database, not by a check-then-write in Python:
 a visit is taken with a conditional UPDATE (only while it is still open), so of two
 simultaneous claims exactly one changes a row; a shopper's overlapping visits are
 refused by the overlap constraint created in the migration.
+
+On PostgreSQL two transactions giving the same shopper two overlapping visits would
+each wait on the other's uncommitted row while checking that constraint, a deadlock
+the server breaks by killing one of them; so changes to one shopper's bookings first
+take a lock on that shopper (see _lock_shopper). SQLite lets one writer in at a time.
 """
 
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from ..errors import Conflict, DomainError
@@ -43,6 +48,19 @@ def log(
     visit.events.append(VisitEvent(actor=actor, from_status=before, to_status=to_status, note=note))
 
 
+def _lock_shopper(shopper_id: int | None) -> None:
+    """Queues changes to one shopper's bookings behind each other until commit."""
+    if shopper_id is not None and db.session.get_bind().dialect.name == "postgresql":
+        # Two-key form: the first key names this lock's purpose among advisory locks.
+        db.session.execute(
+            text("SELECT pg_advisory_xact_lock(:purpose, :shopper)"),
+            {"purpose": _SHOPPER_BOOKINGS_LOCK, "shopper": shopper_id},
+        )
+
+
+_SHOPPER_BOOKINGS_LOCK = 4201
+
+
 def take_visit(visit_id: int, shopper: ShopperProfile, actor: User | None, status: str) -> Visit:
     """Gives an open visit to the shopper; exactly one of concurrent takers succeeds."""
     return _take(visit_id, shopper.id, actor, status)
@@ -52,6 +70,7 @@ def _take(visit_id: int, shopper_id: int, actor: User | None, status: str) -> Vi
     """The conditional UPDATE itself. Takes plain ids so that nothing has to be loaded
     (no read) before it runs; see claim() for why that matters on SQLite."""
     now = utcnow()
+    _lock_shopper(shopper_id)
     try:
         with db.session.begin_nested():
             result = db.session.execute(
@@ -180,6 +199,7 @@ def reschedule(visit: Visit, start: datetime, end: datetime, actor: User) -> Vis
         <= wave.ends_on
     ):
         raise DomainError(_("The new time must be inside the wave's period."))
+    _lock_shopper(visit.shopper_id)
     try:
         with db.session.begin_nested():
             visit.window_start, visit.window_end = start, end
