@@ -188,12 +188,16 @@ def _book(
 ) -> None:
     """Books the visit as it would have happened: assigned, accepted, then done or not."""
     assigned_at = min(visit.window_start - timedelta(days=6), now - timedelta(hours=2))
+    # One flush per step: the database only lets a visit move one edge at a time.
     visit.shopper, visit.status, visit.assigned_at = shopper, ASSIGNED, assigned_at
     _event(visit, PLANNED, ASSIGNED, coordinator, assigned_at)
+    db.session.flush()
     if status == ASSIGNED:
         return
     visit.accepted_at = assigned_at + timedelta(hours=1)
+    visit.status = ACCEPTED
     _event(visit, ASSIGNED, ACCEPTED, shopper.user, visit.accepted_at)
+    db.session.flush()
     visit.status = status
     if status == SUBMITTED:
         _event(visit, ACCEPTED, SUBMITTED, shopper.user, visit.window_end)

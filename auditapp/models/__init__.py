@@ -32,6 +32,8 @@ from .org import (
     Region,
     Store,
 )
+from .pay import PayLine, PaymentRun
+from .review import FLAG_CODES, ReviewEdit, ReviewNote, VisitFlag
 from .security import LoginEvent, OutboxMail
 from .users import (
     ADMIN,
@@ -48,10 +50,17 @@ from .users import (
     ShopperProfile,
     User,
 )
-from .waves import ShopperAbsence, Visit, VisitEvent, Wave
+from .waves import ShopperAbsence, Visit, VisitEvent, VisitTransition, Wave
 
 __all__ = [
     "EVIDENCE_KINDS",
+    "FLAG_CODES",
+    "PayLine",
+    "PaymentRun",
+    "ReviewEdit",
+    "ReviewNote",
+    "VisitFlag",
+    "VisitTransition",
     "Evidence",
     "VisitAnswer",
     "VisitComment",

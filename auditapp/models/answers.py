@@ -122,6 +122,9 @@ class Evidence(db.Model):
     # The browser's id for this file, so a retried upload finds the first one.
     client_upload_id: Mapped[str] = mapped_column(String(64))
     sha256: Mapped[str] = mapped_column(String(64), index=True)  # of the original bytes
+    # Difference hash of the picture (16 hex digits): equal for a re-saved or resized
+    # copy of the same photo, which the byte hash misses.
+    dhash: Mapped[str | None] = mapped_column(String(16), index=True)
     content_type: Mapped[str] = mapped_column(String(64))
     original_name: Mapped[str] = mapped_column(String(255), default="")
     size_bytes: Mapped[int] = mapped_column(Integer)

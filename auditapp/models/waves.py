@@ -52,6 +52,23 @@ VISIT_STATUSES = (
     PLANNED, ASSIGNED, ACCEPTED, IN_PROGRESS, SUBMITTED, IN_REVIEW, RETURNED, APPROVED,
     CANCELLED, MISSED,
 )  # fmt: skip
+# The lifecycle: every status change a visit may make. The migration copies this
+# table into the database (visit_transition), where a trigger refuses any other
+# change, whoever writes the row; services move visits only along these edges.
+TRANSITIONS: dict[str, tuple[str, ...]] = {
+    PLANNED: (ASSIGNED, ACCEPTED, CANCELLED),
+    ASSIGNED: (ACCEPTED, PLANNED, CANCELLED, MISSED),
+    ACCEPTED: (IN_PROGRESS, SUBMITTED, PLANNED, CANCELLED, MISSED),
+    IN_PROGRESS: (SUBMITTED,),
+    SUBMITTED: (IN_REVIEW, RETURNED, APPROVED),
+    IN_REVIEW: (SUBMITTED, RETURNED, APPROVED),
+    RETURNED: (SUBMITTED,),
+    APPROVED: (),
+    CANCELLED: (),
+    MISSED: (),
+}
+# Waiting for a reviewer (the review queue).
+REVIEWABLE_STATUSES = (SUBMITTED, IN_REVIEW)
 # States in which a visit occupies its shopper's time (for overlap and capacity).
 BOOKED_STATUSES = (ASSIGNED, ACCEPTED, IN_PROGRESS)
 UNSTAFFED_STATUSES = (PLANNED, CANCELLED, MISSED)
@@ -149,6 +166,17 @@ class Visit(db.Model):
     start_longitude: Mapped[Decimal | None] = mapped_column(Numeric(9, 6))
     start_accuracy_m: Mapped[int | None] = mapped_column(Integer)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # What the shopper spent per their receipt; paid up to the wave's expense cap.
+    expense_claimed: Mapped[Decimal | None] = mapped_column(Money)
+    # The current result: the latest submission's, rescored after each reviewer edit
+    # (exact to 4 places, like VisitSubmission.score).
+    score: Mapped[Decimal | None] = mapped_column(Numeric(9, 4))
+    result: Mapped[str | None] = mapped_column(String(8))
+    grade: Mapped[str | None] = mapped_column(String(100))
+    # 0..100 from the integrity checks run at submission (services/integrity.py).
+    integrity_score: Mapped[int | None] = mapped_column(Integer)
+    reviewer_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     notes: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
@@ -157,6 +185,7 @@ class Visit(db.Model):
     store: Mapped[Store] = relationship()
     checklist_version: Mapped[ChecklistVersion] = relationship()
     shopper: Mapped[ShopperProfile | None] = relationship()
+    reviewer: Mapped[User | None] = relationship()
     events: Mapped[list["VisitEvent"]] = relationship(
         back_populates="visit", order_by="VisitEvent.id", cascade="all, delete-orphan"
     )
@@ -175,11 +204,26 @@ class Visit(db.Model):
             name="finish_after_start",
         ),
         CheckConstraint("start_accuracy_m IS NULL OR start_accuracy_m >= 0", name="accuracy"),
+        CheckConstraint("expense_claimed IS NULL OR expense_claimed >= 0", name="expense_claimed"),
+        CheckConstraint("result IS NULL OR result IN ('PASS', 'FAIL')", name="result_known"),
+        CheckConstraint(
+            "integrity_score IS NULL OR integrity_score BETWEEN 0 AND 100", name="integrity_range"
+        ),
+        CheckConstraint("status <> 'approved' OR approved_at IS NOT NULL", name="approved_when"),
         Index("ix_visit_shopper_window", "shopper_id", "window_start"),
     )
 
     def __repr__(self) -> str:
         return f"<Visit {self.id} {self.status}>"
+
+
+class VisitTransition(db.Model):
+    """TRANSITIONS as rows, read by the database trigger that guards visit.status."""
+
+    __tablename__ = "visit_transition"
+
+    from_status: Mapped[str] = mapped_column(String(16), primary_key=True)
+    to_status: Mapped[str] = mapped_column(String(16), primary_key=True)
 
 
 class VisitEvent(db.Model):

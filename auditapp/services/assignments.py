@@ -30,8 +30,8 @@ from ..models.waves import (
     MISSED,
     PLANNED,
     Visit,
-    VisitEvent,
 )
+from .lifecycle import log, move
 
 
 class VisitTaken(Conflict):
@@ -40,12 +40,6 @@ class VisitTaken(Conflict):
 
 class VisitOverlap(Conflict):
     pass
-
-
-def log(
-    visit: Visit, to_status: str, actor: User | None, note: str = "", before: str | None = None
-) -> None:
-    visit.events.append(VisitEvent(actor=actor, from_status=before, to_status=to_status, note=note))
 
 
 def _lock_shopper(shopper_id: int | None) -> None:
@@ -157,19 +151,17 @@ def assign(visit: Visit, shopper: ShopperProfile, actor: User) -> Visit:
 def accept(visit: Visit, shopper: ShopperProfile) -> Visit:
     if visit.shopper_id != shopper.id or visit.status != ASSIGNED:
         raise DomainError(_("This visit is not waiting for your answer."))
-    visit.status, visit.accepted_at = ACCEPTED, utcnow()
-    log(visit, ACCEPTED, shopper.user, before=ASSIGNED)
-    return visit
+    visit.accepted_at = utcnow()
+    return move(visit, ACCEPTED, shopper.user)
 
 
 def release(visit: Visit, actor: User | None, note: str) -> Visit:
     """The visit goes back to the open pool (declined, withdrawn or unassigned)."""
     if visit.status not in (ASSIGNED, ACCEPTED):
         raise DomainError(_("Only an assigned visit that has not started can be released."))
-    before = visit.status
-    visit.status, visit.shopper_id = PLANNED, None
+    move(visit, PLANNED, actor, note)
+    visit.shopper_id = None
     visit.assigned_at = visit.accepted_at = None
-    log(visit, PLANNED, actor, note, before=before)
     return visit
 
 
@@ -213,10 +205,7 @@ def reschedule(visit: Visit, start: datetime, end: datetime, actor: User) -> Vis
 def cancel(visit: Visit, actor: User, note: str) -> Visit:
     if visit.status not in (PLANNED, ASSIGNED, ACCEPTED):
         raise DomainError(_("A visit that has started cannot be cancelled."))
-    before = visit.status
-    visit.status = CANCELLED
-    log(visit, CANCELLED, actor, note, before=before)
-    return visit
+    return move(visit, CANCELLED, actor, note)
 
 
 # Points a shopper's reliability loses for each visit accepted and then missed. The
@@ -235,8 +224,7 @@ def mark_missed(now: datetime | None = None) -> list[Visit]:
     ).all()
     for visit in late:
         before = visit.status
-        visit.status = MISSED
-        log(visit, MISSED, None, _("Not started before the end of its window"), before=before)
+        move(visit, MISSED, None, _("Not started before the end of its window"))
         if before == ACCEPTED and visit.shopper is not None:
             visit.shopper.reliability = max(0, visit.shopper.reliability - MISS_PENALTY)
     return list(late)

@@ -42,8 +42,8 @@ from ..extensions import db
 from ..models import ChecklistQuestion, User, utcnow
 from ..models.answers import VisitAnswer, VisitComment, VisitDraft, VisitSubmission
 from ..models.waves import ACCEPTED, IN_PROGRESS, RETURNED, SUBMITTED, Visit
-from .assignments import log
 from .checklists import scoring_checklist
+from .lifecycle import log, move
 from .visit_answers import (
     OVERALL,
     Fields,
@@ -148,8 +148,7 @@ def start_visit(
         visit.start_latitude, visit.start_longitude = latitude, longitude
         visit.start_accuracy_m = _accuracy(accuracy) if accuracy not in (None, "") else None
     if visit.status == ACCEPTED:
-        visit.status = IN_PROGRESS
-        log(visit, IN_PROGRESS, user, before=ACCEPTED)
+        move(visit, IN_PROGRESS, user)
     return visit
 
 

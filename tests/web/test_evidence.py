@@ -19,6 +19,7 @@ from auditapp.services import evidence as evidence_service
 from tests.conftest import csrf_token, login
 from tests.web import evidence_images as pics
 from tests.web.access.my_visits import make_visit, make_wave
+from tests.web.statuses import walk_to
 
 NOT_A_PHOTO = "This file is not a photo we can read (JPEG, PNG, WebP or HEIC)."
 
@@ -85,6 +86,14 @@ def _post(client, visit, data, name="photo.jpg", upload_id="u1", kind="photo", *
         headers={"X-CSRFToken": token},
         content_type=f'multipart/form-data; boundary="{boundary}"',
     )
+
+
+def _visit_in(world, status):
+    """Another visit of the shopper's, a day later, walked from assigned to `status`."""
+    start = world.visit.window_start + timedelta(days=1)
+    visit = walk_to(make_visit(world.wave, world.store, start, shopper=world.shopper), status)
+    db.session.commit()
+    return visit
 
 
 def _as_shopper(client, world):
@@ -380,16 +389,14 @@ def test_audio_is_kept_as_recorded_where_the_wave_allows_it(app, client, world):
 
 @pytest.mark.parametrize("status", [ACCEPTED, IN_PROGRESS, RETURNED])
 def test_uploads_are_taken_while_the_visit_is_in_hand(client, world, status):
-    world.visit.status = status
-    db.session.commit()
-    assert _post(_as_shopper(client, world), world.visit, pics.png()).status_code == 201
+    visit = _visit_in(world, status)
+    assert _post(_as_shopper(client, world), visit, pics.png()).status_code == 201
 
 
 @pytest.mark.parametrize("status", [ASSIGNED, SUBMITTED])
 def test_uploads_are_refused_before_accepting_and_after_submitting(client, world, status):
-    world.visit.status = status
-    db.session.commit()
-    response = _post(_as_shopper(client, world), world.visit, pics.png())
+    visit = _visit_in(world, status)
+    response = _post(_as_shopper(client, world), visit, pics.png())
     assert response.status_code == 409
     assert response.json["error"] == "Files can no longer be added to this visit."
 

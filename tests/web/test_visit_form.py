@@ -29,6 +29,7 @@ from auditapp.services import checklists
 from tests.conftest import csrf_token, login
 from tests.web import evidence_images
 from tests.web.access.my_visits import make_visit, make_wave
+from tests.web.statuses import walk_to
 
 # 02:00 UTC is 10:00 in Shanghai (the store's zone) and 11:00 in Tokyo.
 START = (utcnow() + timedelta(days=2)).replace(hour=2, minute=0, second=0, microsecond=0)
@@ -374,7 +375,7 @@ def test_another_shopper_gets_404_on_every_route(client, form_world):
 
 def test_an_assigned_visit_must_be_accepted_first(client, form_world):
     visit = form_world.visit
-    visit.status = "assigned"
+    walk_to(visit, "assigned")
     db.session.commit()
     login(client, form_world.ann.user)
     assert client.get(url(visit, "form")).status_code == 302

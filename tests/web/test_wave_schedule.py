@@ -64,7 +64,7 @@ def _booking(wave, store, shopper, day, status, start_hour=12):
     visit = Visit(
         wave=wave, store=store, checklist_version=wave.checklist_version, slot="midday",
         window_start=start, window_end=start + timedelta(hours=1), status=status,
-        shopper_id=shopper.id,
+        shopper_id=shopper.id, approved_at=start if status == "approved" else None,
     )  # fmt: skip
     db.session.add(visit)
     return visit

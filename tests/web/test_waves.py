@@ -24,6 +24,7 @@ from auditapp.models.waves import ASSIGNED, CANCELLED, PLANNED, Visit, VisitEven
 from auditapp.services import checklists, waves
 from auditapp.services.wave_plan import WEEKDAY_KEYS, apportion
 from tests.conftest import count_queries, csrf_token, login
+from tests.web.statuses import walk_to
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 MARCH = (date(2031, 3, 1), date(2031, 3, 31))  # a Saturday to a Monday
@@ -514,8 +515,7 @@ def _apart(visits):
 
 
 def _set_status(visit, status, shopper):
-    visit.shopper_id = shopper.id if status not in (PLANNED, CANCELLED) else None
-    visit.status = status
+    walk_to(visit, status, shopper_id=shopper.id)
 
 
 def test_progress_counts_per_region_with_subtrees(client, world, two_shoppers):

@@ -18,6 +18,8 @@ ANONYMOUS = "anonymous"
 ADMIN = "admin"
 COORDINATOR_X = "coordinator_x"
 COORDINATOR_Y = "coordinator_y"
+REVIEWER_X = "reviewer_x"
+REVIEWER_Y = "reviewer_y"
 SHOPPER_A = "shopper_a"
 SHOPPER_B = "shopper_b"
 REGIONAL_NORTH = "regional_north"
@@ -29,6 +31,8 @@ CAST = (
     ADMIN,
     COORDINATOR_X,
     COORDINATOR_Y,
+    REVIEWER_X,
+    REVIEWER_Y,
     SHOPPER_A,
     SHOPPER_B,
     REGIONAL_NORTH,

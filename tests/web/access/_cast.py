@@ -17,6 +17,8 @@ from . import (
     COORDINATOR_Y,
     REGIONAL_NORTH,
     REGIONAL_SOUTH,
+    REVIEWER_X,
+    REVIEWER_Y,
     SHOPPER_A,
     SHOPPER_B,
     STORE_MANAGER,
@@ -67,6 +69,8 @@ def build_cast(
         ADMIN: user("admin", "admin"),
         COORDINATOR_X: user("coord.x", "coordinator", clients=[client_x], can_export=True),
         COORDINATOR_Y: user("coord.y", "coordinator", clients=[client_y]),
+        REVIEWER_X: user("rev.x", "reviewer", clients=[client_x]),
+        REVIEWER_Y: user("rev.y", "reviewer", clients=[client_y]),
         SHOPPER_A: shopper_a.user,
         SHOPPER_B: shopper_b.user,
         REGIONAL_NORTH: user(

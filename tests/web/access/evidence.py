@@ -1,7 +1,7 @@
 """Evidence files: only the visit's own shopper uploads (while the visit is in hand);
-the shopper and the agency staff of the visit's client (admin, coordinator X) see
-the files. Client staff never do: photos can show the shopper. Everyone else who is
-signed in gets 404.
+the shopper and the agency staff of the visit's client (admin, coordinator X,
+reviewer X) see the files. Client staff never do: photos can show the shopper.
+Everyone else who is signed in gets 404.
 
 The matrix posts without a file, so the owner's upload gets a 400 "choose a file"
 answer: allowed, refused for the content. tests/web/test_evidence.py covers real
@@ -18,7 +18,7 @@ from auditapp.models.waves import ACCEPTED
 from auditapp.services import evidence
 from tests.web import evidence_images
 
-from . import ADMIN, COORDINATOR_X, SHOPPER_A, Route
+from . import ADMIN, COORDINATOR_X, REVIEWER_X, SHOPPER_A, Route
 from .my_visits import make_visit, make_wave
 
 
@@ -40,7 +40,7 @@ def _evidence(cast: Any) -> SimpleNamespace:
     return cast.evidence  # type: ignore[no-any-return]
 
 
-VIEWERS = frozenset({SHOPPER_A, ADMIN, COORDINATOR_X})
+VIEWERS = frozenset({SHOPPER_A, ADMIN, COORDINATOR_X, REVIEWER_X})
 
 ACCESS = {
     "evidence.upload": Route(
