@@ -4,7 +4,9 @@ Nothing here knows about Flask or the database. `sniff` reads magic bytes only (
 file's name says nothing about its content). `process_image` decodes JPEG, PNG, WebP
 and HEIC/HEIF, turns the picture upright from its EXIF orientation, reads capture
 time and GPS from the EXIF for review, and re-encodes a JPEG that carries no metadata
-at all (no EXIF, GPS, XMP, ICC profile or comment), plus a small thumbnail.
+at all (no EXIF, GPS, XMP, ICC profile or comment), plus a small thumbnail and a
+difference hash of the upright picture (`difference_hash`), which stays the same when
+a photo is re-saved or resized, so a reused photo is found whatever was done to it.
 """
 
 import io
@@ -71,6 +73,7 @@ class ProcessedImage:
     # local time of the camera, for the caller to read in the store's time zone.
     taken_at: datetime | None
     gps: tuple[Decimal, Decimal] | None  # (latitude, longitude), 6 decimal places
+    dhash: str  # difference_hash of the upright picture: 16 lowercase hex digits
 
 
 # --- what the bytes are ---------------------------------------------------------------
@@ -168,6 +171,7 @@ def process_image(
         height=upright.height,
         taken_at=taken_at,
         gps=gps,
+        dhash=difference_hash(upright),
     )
 
 
@@ -187,6 +191,24 @@ def _decode_upright(image: Image.Image, max_side: int) -> Image.Image:
     clean = Image.new("RGB", picture.size)  # a fresh image: no info, EXIF, XMP or ICC
     clean.paste(picture)
     return clean
+
+
+def difference_hash(image: Image.Image) -> str:
+    """The 64-bit difference hash ("dHash") of a picture as 16 lowercase hex digits.
+
+    The picture is made grey and shrunk to 9 x 8 pixels; each bit says whether a pixel
+    is darker than its right-hand neighbour, row by row, the first bit the highest.
+    Re-encoding, resizing, brightness and colour changes keep the hash; a different
+    picture gets a different one. Pass the picture upright (EXIF orientation applied):
+    a turned copy hashes differently. Same convention as ``imagehash.dhash``."""
+    small = image.convert("L").resize((9, 8), Image.Resampling.LANCZOS)
+    pixels = small.tobytes()  # one byte per pixel, row by row
+    value = 0
+    for row in range(8):
+        for column in range(8):
+            left = pixels[row * 9 + column]
+            value = value << 1 | (pixels[row * 9 + column + 1] > left)
+    return f"{value:016x}"
 
 
 def _flatten(image: Image.Image) -> Image.Image:

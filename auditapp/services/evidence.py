@@ -7,7 +7,10 @@ Rules decided here:
   of metadata removed, and a thumbnail. What the EXIF said (capture time, GPS) is
   kept on the row for the reviewer, not in the file anyone can download.
 - `sha256`, `content_type` and `size_bytes` describe the ORIGINAL upload, so a photo
-  reused on another visit is found by its hash whatever the re-encoding did.
+  reused on another visit is found by its hash whatever the re-encoding did; `dhash`
+  (photos and receipts; None for audio) is the difference hash of the upright
+  picture, which also finds a copy that was re-saved or resized before uploading
+  (services/integrity.py compares both).
 - An upload is idempotent per visit and browser-generated `client_upload_id`: a retry
   (lost connection, double tap) returns the row the first attempt made.
 - Uploads are only taken while the visit is the shopper's work in hand (accepted, in
@@ -213,6 +216,7 @@ def _process(data: bytes) -> media.ProcessedImage:
 
 def _describe(evidence: Evidence, visit: Visit, image: media.ProcessedImage) -> None:
     evidence.width, evidence.height = image.width, image.height
+    evidence.dhash = image.dhash
     evidence.taken_at = _as_utc(image.taken_at, visit)
     if image.gps is not None:
         evidence.gps_latitude, evidence.gps_longitude = image.gps

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
+from auditapp import media
 from auditapp.extensions import db
 from auditapp.models import Evidence, VisitAnswer, VisitComment, VisitDraft, utcnow
 from auditapp.models.waves import ACCEPTED, ASSIGNED, IN_PROGRESS, RETURNED, SUBMITTED
@@ -161,6 +162,21 @@ def test_sideways_jpeg_is_stored_upright_without_exif_and_gps_kept_in_the_databa
     assert _path(app, row).parent == Path(app.config["UPLOAD_FOLDER"]) / "evidence" / str(
         world.visit.id
     )
+
+
+def test_photos_and_receipts_get_the_difference_hash_of_the_upright_picture(client, world):
+    _as_shopper(client, world)
+    sideways = _post(client, world.visit, pics.sideways_jpeg(size=(40, 20)))
+    upright = pics.encode(pics.halves((40, 20)).rotate(-90, expand=True), "PNG")
+    receipt = _post(client, world.visit, upright, upload_id="u2", kind="receipt")
+    photo_row = db.session.get(Evidence, sideways.json["id"])
+    receipt_row = db.session.get(Evidence, receipt.json["id"])
+    assert (
+        photo_row.dhash
+        == receipt_row.dhash
+        == media.difference_hash(pics.halves((40, 20)).rotate(-90, expand=True))
+    )
+    assert photo_row.sha256 != receipt_row.sha256
 
 
 def test_capture_time_without_an_offset_is_read_in_the_store_time_zone(client, world):
@@ -375,6 +391,7 @@ def test_audio_is_kept_as_recorded_where_the_wave_allows_it(app, client, world):
     assert response.json["thumb_url"] is None
     row = db.session.get(Evidence, response.json["id"])
     assert (row.content_type, row.width, row.thumb_name) == ("audio/mp4", None, None)
+    assert row.dhash is None  # a recording has no picture to hash
     assert _stored(app, row) == M4A
     served = client.get(response.json["url"])
     assert served.status_code == 200

@@ -1,6 +1,7 @@
 """auditapp.media: what bytes really are, and phone photos made upright and anonymous."""
 
 import io
+import random
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -195,3 +196,66 @@ def test_decompression_bombs_are_refused(monkeypatch):
 def test_errors_are_value_errors_for_callers_that_do_not_care_which():
     assert issubclass(media.ImageTooLarge, ValueError)
     assert issubclass(media.UnreadableImage, ValueError)
+
+
+# --- the difference hash ----------------------------------------------------------------
+
+
+def scene(seed: int, size: tuple[int, int] = (360, 240)) -> Image.Image:
+    """A made-up photo: soft bands of light and shade, different for every seed."""
+    rng = random.Random(seed)
+    grid = Image.new("RGB", (9, 8))
+    for y in range(8):
+        level = rng.randrange(256)
+        for x in range(9):
+            step = rng.choice((-1, 1)) * rng.randrange(50, 100)
+            level = level + step if 0 <= level + step <= 255 else level - step
+            tint = rng.randrange(-20, 21)
+            red, blue = min(255, max(0, level + tint)), min(255, max(0, level - tint))
+            grid.putpixel((x, y), (red, level, blue))
+    return grid.resize(size, Image.Resampling.BICUBIC)
+
+
+def _dhash_of(image: Image.Image, fmt: str = "JPEG", **save: object) -> str:
+    return media.process_image(pics.encode(image, fmt, **save)).dhash
+
+
+def test_dhash_is_sixteen_lowercase_hex_digits():
+    value = _dhash_of(scene(1), quality=90)
+    assert len(value) == 16 and set(value) <= set("0123456789abcdef")
+    assert value == media.difference_hash(scene(1))
+
+
+@pytest.mark.parametrize("quality", [95, 60, 25])
+def test_dhash_is_the_same_at_another_jpeg_quality(quality):
+    assert _dhash_of(scene(7), quality=quality) == _dhash_of(scene(7), quality=90)
+
+
+@pytest.mark.parametrize("size", [(180, 120), (133, 89), (1000, 667)])
+def test_dhash_is_the_same_for_a_resized_copy(size):
+    resized = scene(7).resize(size, Image.Resampling.LANCZOS)
+    assert _dhash_of(resized, quality=80) == _dhash_of(scene(7), quality=90)
+
+
+def test_dhash_is_the_same_in_another_format():
+    assert _dhash_of(scene(7), "PNG") == _dhash_of(scene(7), "WEBP", quality=80)
+
+
+def test_dhash_is_taken_after_the_exif_orientation():
+    upright = scene(3, size=(240, 360))
+    # The sensor's pixels lie on their side; Orientation 6 says "turn 90° clockwise".
+    sideways = pics.encode(
+        upright.rotate(90, expand=True), "JPEG", quality=95, exif=pics.exif_block(orientation=6)
+    )
+    assert media.process_image(sideways).dhash == _dhash_of(upright, quality=95)
+    assert media.difference_hash(upright.rotate(90, expand=True)) != media.difference_hash(upright)
+
+
+def test_a_different_picture_has_a_different_dhash():
+    hashes = {_dhash_of(scene(seed), quality=90) for seed in range(20)}
+    assert len(hashes) == 20
+    assert _dhash_of(scene(7).transpose(Image.Transpose.FLIP_LEFT_RIGHT)) != _dhash_of(scene(7))
+
+
+def test_a_blank_picture_has_the_all_zero_dhash():
+    assert media.difference_hash(Image.new("RGB", (50, 40), (200, 200, 200))) == "0" * 16
