@@ -46,3 +46,12 @@ class Defaults:
     MAIL_USERNAME = ""
     MAIL_PASSWORD = ""
     PROXY_HOPS = 0  # reverse proxies in front of the app whose X-Forwarded-* we trust
+
+    # Review and quality control.
+    REVIEW_DEADLINE_HOURS = 48  # a submitted visit should be reviewed within this time
+    INTEGRITY_MAX_DISTANCE_M = 300  # check-in farther than this from the store is flagged
+    INTEGRITY_MAX_ACCURACY_M = 150  # a check-in location vaguer than this is flagged
+    INTEGRITY_WINDOW_GRACE_MINUTES = 15  # check-in this early or late still counts
+    INTEGRITY_PHOTO_GRACE_MINUTES = 30  # photos taken this long around the visit count
+    CALIBRATION_WARN_POINTS = 8  # leniency beyond ± this many points is worth a look
+    CALIBRATION_MIN_COMPARISONS = 3  # fewer comparisons than this prove nothing yet

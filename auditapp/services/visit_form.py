@@ -16,7 +16,13 @@ Rules decided here:
   (hidden values discarded, domain errors, required questions, photos, comments).
 - A submission stores the engine's result exactly: the score rounded half-up to 4
   places, result, grade and the ``to_json()`` sections; the visit's answers and
-  comments are replaced, its draft deleted, and check-out set when it was not.
+  comments are replaced, its draft deleted, and check-out set when it was not. The
+  visit takes the submission's result as its current one (reviewer edits change it
+  later) and the integrity checks run on it (services/integrity.py).
+- ``expense_claimed`` (what the receipt says was spent) is a plain amount ≥ 0 with at
+  most 2 decimals, or empty; it is asked only when the wave pays expenses.
+- A visit returned for changes opens with its current answers, which include the
+  reviewer's corrections, not with what the shopper last sent.
 - Submitting exactly once: the browser's submission id is looked up first (a retry
   returns the submission it already made); then the visit's status moves to
   ``submitted`` with a conditional UPDATE, so of two simultaneous submits exactly one
@@ -40,9 +46,11 @@ from forms.builder import form_data
 from ..errors import Conflict, DomainError
 from ..extensions import db
 from ..models import ChecklistQuestion, User, utcnow
-from ..models.answers import VisitAnswer, VisitComment, VisitDraft, VisitSubmission
+from ..models.answers import Evidence, VisitAnswer, VisitComment, VisitDraft, VisitSubmission
+from ..models.review import ReviewNote
 from ..models.waves import ACCEPTED, IN_PROGRESS, RETURNED, SUBMITTED, Visit
 from .checklists import scoring_checklist
+from .integrity import check_submission
 from .lifecycle import log, move
 from .visit_answers import (
     OVERALL,
@@ -235,30 +243,60 @@ def save_draft(visit: Visit, revision: int | None, data: object) -> tuple[int, b
     raise Conflict(_("The draft could not be saved; please try again."))
 
 
+def receipts(visit: Visit) -> list[Evidence]:
+    return list(
+        db.session.scalars(
+            select(Evidence)
+            .where(Evidence.visit_id == visit.id, Evidence.kind == "receipt")
+            .order_by(Evidence.id)
+        )
+    )
+
+
+def return_notes(visit: Visit) -> list[ReviewNote]:
+    """What the reviewer wrote about the latest submission (overall note first)."""
+    submitted_at = db.session.scalar(
+        select(func.max(VisitSubmission.submitted_at)).where(VisitSubmission.visit_id == visit.id)
+    )
+    query = select(ReviewNote).where(ReviewNote.visit_id == visit.id)
+    if submitted_at is not None:
+        query = query.where(ReviewNote.created_at >= submitted_at)
+    notes = db.session.scalars(query.order_by(ReviewNote.id)).all()
+    return sorted(notes, key=lambda n: (n.question_key is not None, n.id))
+
+
 def get_draft(visit: Visit) -> VisitDraft | None:
     return db.session.get(VisitDraft, visit.id)
 
 
 def draft_answers(visit: Visit) -> dict[str, str | list[str]]:
-    """The form state to show: the draft, else the last submission (a visit returned
-    for changes starts from what was sent), else nothing."""
+    """The form state to show: the draft, else the visit's current answers (a visit
+    returned for changes starts from what was sent, with the reviewer's
+    corrections), else nothing."""
     draft = get_draft(visit)
     if draft is not None:
         return dict(draft.data or {})
-    last = db.session.scalars(
-        select(VisitSubmission)
-        .where(VisitSubmission.visit_id == visit.id)
-        .order_by(VisitSubmission.id.desc())
-    ).first()
-    if last is None:
+    stored = dict(
+        db.session.execute(
+            select(ChecklistQuestion.key, VisitAnswer.value)
+            .join(VisitAnswer, VisitAnswer.question_id == ChecklistQuestion.id)
+            .where(VisitAnswer.visit_id == visit.id)
+        ).all()
+    )
+    comments = db.session.execute(
+        select(VisitComment.section_key, VisitComment.text).where(VisitComment.visit_id == visit.id)
+    ).all()
+    if not stored and not comments:
         return {}
     checklist = scoring_checklist(visit.checklist_version)
-    answers = scoring.validate_answers(checklist, last.answers or {}).answers
+    answers = scoring.validate_answers(checklist, stored).answers
     data: dict[str, str | list[str]] = {}
     for name, value in form_data(checklist, answers).items():
         data[name] = _field_text(value)
-    for key, text in (last.comments or {}).items():
+    for key, text in comments:
         data[f"comment_{key or OVERALL}"] = text
+    if visit.expense_claimed is not None:
+        data[EXPENSE_FIELD] = str(visit.expense_claimed)
     return data
 
 
@@ -312,6 +350,9 @@ def submit(
     answers, errors = check_answers(visit, checklist, form, fields)
     comments, comment_errors = comments_from(checklist, fields)
     errors.update(comment_errors)
+    expense, expense_error = expense_from(fields)
+    if expense_error:
+        errors[EXPENSE_FIELD] = expense_error
     if errors:
         raise SubmissionInvalid(errors)
     outcome = scoring.score_visit(checklist, answers)
@@ -363,6 +404,8 @@ def submit(
         return _same_or_conflict(find_submission(submission_id), visit_id)
     fresh = db.session.get(Visit, visit_id, populate_existing=True)
     assert fresh is not None
+    fresh.score, fresh.result, fresh.grade = submission.score, submission.result, submission.grade
+    fresh.expense_claimed = expense
     db.session.execute(delete(VisitAnswer).where(VisitAnswer.visit_id == visit_id))
     db.session.execute(delete(VisitComment).where(VisitComment.visit_id == visit_id))
     for key, value in answers.items():
@@ -373,7 +416,24 @@ def submit(
         db.session.add(VisitComment(visit_id=visit_id, section_key=key, text=text))
     db.session.execute(delete(VisitDraft).where(VisitDraft.visit_id == visit_id))
     log(fresh, SUBMITTED, user, before=before)
+    db.session.flush()
+    check_submission(fresh, submission)
     return submission
+
+
+EXPENSE_FIELD = "expense_claimed"
+_AMOUNT = re.compile(r"\d{1,9}(?:[.,]\d{1,2})?")
+
+
+def expense_from(fields: Fields) -> tuple[Decimal | None, str | None]:
+    """(the amount the shopper spent, or None when left empty; an error message)."""
+    value = fields.get(EXPENSE_FIELD)
+    text = str((value[0] if value else "") if isinstance(value, list) else (value or "")).strip()
+    if not text:
+        return None, None
+    if not _AMOUNT.fullmatch(text):
+        return None, _("Enter the amount on the receipt, for example 35.50.")
+    return Decimal(text.replace(",", ".")), None
 
 
 class _Lost(Exception):

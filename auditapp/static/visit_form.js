@@ -290,7 +290,8 @@
 
   /* ---- photos: kept on the phone, uploaded one by one, each retried alone ----- */
   const photos = (function () {
-    const inputs = [...form.querySelectorAll("input[type=file][name^='q_']")];
+    // A photo question's input is named q_<question key>; the receipt's is "receipt".
+    const inputs = [...form.querySelectorAll("input[type=file][name^='q_'], input[type=file][name='receipt']")];
     const boxes = {}; // field → list element
     const server = {}; // field → evidence ids known only from the draft (no local file)
     const previews = new Map(); // file id → object URL
@@ -313,7 +314,8 @@
       if (!chosen.length) return;
       for (const file of chosen) {
         const record = {
-          id: uuid(), visit, field, question: field.slice(2), name: file.name || "photo.jpg",
+          id: uuid(), visit, field, question: field.startsWith("q_") ? field.slice(2) : "",
+          name: file.name || "photo.jpg",
           blob: file, status: "pending", attempts: 0, next: 0, created: Date.now(),
         };
         await db.put("files", record);
@@ -357,7 +359,7 @@
         box.append(li);
       }
       // The page's own "N photos uploaded" line says less than the list: hide it then.
-      const line = form.querySelector(`[data-uploaded-for="${field.slice(2)}"]`);
+      const line = form.querySelector(`[data-uploaded-for="${field.startsWith("q_") ? field.slice(2) : field}"]`);
       if (line) line.hidden = box.children.length > 0;
     }
 
@@ -393,8 +395,8 @@
       const body = new FormData();
       body.append("file", record.blob, record.name);
       body.append("client_upload_id", record.id);
-      body.append("kind", "photo");
-      body.append("question_key", record.question);
+      body.append("kind", record.question ? "photo" : "receipt");
+      if (record.question) body.append("question_key", record.question);
       record.busy = true;
       render(record.field);
       let response;

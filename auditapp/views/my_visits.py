@@ -37,7 +37,7 @@ from ..extensions import db
 from ..models import SHOPPER, ShopperProfile, Store, utcnow
 from ..models.waves import ACCEPTED, ASSIGNED, IN_PROGRESS, PLANNED, RETURNED, Visit
 from ..permissions import roles_required
-from ..services import assignments, calendar
+from ..services import assignments, calendar, visit_form
 from ..services.checklists import scoring_checklist
 from ..services.scheduling import exclusion_reasons, shopboard
 
@@ -167,6 +167,7 @@ def show(visit_id: int) -> ResponseReturnValue:
         wave=visit.wave,
         photos=photos,
         editable=visit.status in (ACCEPTED, IN_PROGRESS, RETURNED),
+        notes=visit_form.return_notes(visit) if visit.status == RETURNED else [],
         store_time=store_time,
     )
 

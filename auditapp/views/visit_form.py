@@ -12,7 +12,7 @@ from typing import Any
 
 from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
-from flask_babel import get_locale
+from flask_babel import format_currency, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -22,7 +22,7 @@ from forms.builder import field_name
 from ..errors import DomainError
 from ..extensions import db
 from ..models import SHOPPER
-from ..models.waves import Visit
+from ..models.waves import RETURNED, Visit
 from ..permissions import roles_required
 from ..services import evidence as evidence_service
 from ..services import visit_form as service
@@ -30,6 +30,7 @@ from ..services.checklists_rows import json_number
 from .my_visits import _me, _own_visit_or_404, store_time
 
 bp = Blueprint("visit_form", __name__, url_prefix="/my")
+RECEIPT = "receipt"  # the file input of the receipt (the expenses card)
 
 _TIMING_KEY = re.compile(r"(^|_)(s|secs?|seconds?|mins?|minutes?)$|(seconds|minutes|wait|time)")
 _TIMING_TEXT = re.compile(r"\b(seconds?|minutes?|mins?|secs?)\b|秒|分钟", re.IGNORECASE)
@@ -62,24 +63,29 @@ def _store_posted_photos(visit: Visit, upload_prefix: str) -> dict[str, str]:
     """Photos chosen in the form's own file inputs (no JavaScript) become evidence for
     their question, committed at once so they are kept whatever happens next. Returns
     the refusals by question key. ``upload_prefix`` makes a retried POST idempotent."""
-    names = [n for n, f in request.files.items(multi=True) if n.startswith("q_") and f.filename]
+    names = [
+        n
+        for n, f in request.files.items(multi=True)
+        if (n.startswith("q_") or n == RECEIPT) and f.filename
+    ]
     if not names:
         return {}
     checklist = service.scoring_checklist(visit.checklist_version)
     photo_keys = {q.key for q in checklist.questions() if q.type == "photo"}
     refused: dict[str, str] = {}
     for index, (name, upload) in enumerate(request.files.items(multi=True)):
-        key = name[2:]
-        if key not in photo_keys or not upload.filename:
+        key = name[2:] if name.startswith("q_") else None
+        if (key not in photo_keys and name != RECEIPT) or not upload.filename:
             continue
         data = upload.stream.read(evidence_service.max_bytes() + 1)
+        kind = "photo" if key else "receipt"
         try:
             evidence_service.store_upload(
-                visit, current_user, data, upload.filename, f"{upload_prefix}-{index}", "photo", key
+                visit, current_user, data, upload.filename, f"{upload_prefix}-{index}", kind, key
             )
         except DomainError as error:
             db.session.rollback()
-            refused[key] = str(error)
+            refused[key or service.EXPENSE_FIELD] = str(error)
         else:
             db.session.commit()
     return refused
@@ -185,6 +191,8 @@ def _render(
     visible = scoring.visible_keys(checklist, form.submitted())
     draft = service.get_draft(visit)
     photos = service.photo_answers(visit)
+    receipts = service.receipts(visit)
+    notes = service.return_notes(visit) if visit.status == RETURNED else None
     comments = {s.key: fields.get(f"comment_{s.key}", "") for s in checklist.sections} | {
         "": fields.get(f"comment_{service.OVERALL}", "")
     }
@@ -201,6 +209,10 @@ def _render(
             revision=draft.revision if draft else 0,
             saved_at=draft.saved_at if draft else None,
             photos=photos,
+            receipts=receipts,
+            money=format_currency,
+            notes=notes,
+            expense=fields.get(service.EXPENSE_FIELD, ""),
             condition=_condition,
             stopwatch_unit=stopwatch_unit,
             field_name=field_name,
