@@ -15,6 +15,7 @@ from ..extensions import db
 from ..models import (
     ADMIN,
     COORDINATOR,
+    REVIEWER,
     Client,
     ShopperConflict,
     ShopperProfile,
@@ -23,6 +24,7 @@ from ..models import (
     utcnow,
 )
 from ..permissions import can_export, client_scope, get_shopper_or_404, roles_required
+from ..services import calibration as calibration_service
 from ..services import exports, imports, org
 from ..services.imports import conflict_stores
 from .imports import import_flow
@@ -72,7 +74,51 @@ def index() -> ResponseReturnValue:
 @roles_required(ADMIN, COORDINATOR)
 def show(shopper_id: int) -> ResponseReturnValue:
     profile = get_shopper_or_404(current_user, shopper_id)
-    return render_template("admin/shopper.html", profile=profile)
+    leniency = calibration_service.leniency_of(
+        profile.id, calibration_service.client_ids_for(current_user)
+    )
+    return render_template("admin/shopper.html", profile=profile, leniency=leniency)
+
+
+@bp.route("/calibration")
+@roles_required(ADMIN, COORDINATOR, REVIEWER)
+def calibration() -> ResponseReturnValue:
+    """Every shopper's leniency against their peers, over the viewer's clients (or the
+    one chosen among them); the flagged first, then by how far off, then the rest."""
+    clients = _visible_clients()
+    client_ids = calibration_service.client_ids_for(current_user)
+    chosen = None
+    if client_arg := request.args.get("client"):
+        chosen = next((c for c in clients if str(c.id) == client_arg), None)
+        if chosen is None:
+            abort(404)
+        client_ids = [chosen.id]
+    figures = calibration_service.leniency_by_shopper(client_ids)
+    names = {
+        row.id: row
+        for row in db.session.execute(
+            select(ShopperProfile.id, User.name, User.email)
+            .join(ShopperProfile.user)
+            .where(ShopperProfile.id.in_(list(figures)))
+        )
+    }
+    rows = [(names[sid], figures[sid]) for sid in figures if sid in names]
+    rows.sort(
+        key=lambda row: (
+            not row[1].warn,
+            not row[1].enough,
+            -abs(row[1].index_exact or 0),
+            -row[1].n,
+            row[0].name.casefold(),
+        )
+    )
+    return render_template(
+        "shoppers/calibration.html",
+        rows=rows,
+        clients=clients,
+        chosen=chosen,
+        may_open=current_user.role in (ADMIN, COORDINATOR),
+    )
 
 
 def _form(profile: ShopperProfile | None) -> ShopperForm:

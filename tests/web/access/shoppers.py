@@ -1,11 +1,16 @@
 """The shopper pool belongs to the agency: admins and coordinators (of any client)
-see and edit it. Shoppers do not open profiles here, not even their own."""
+see and edit it. Shoppers do not open profiles here, not even their own.
+
+Calibration (each shopper's leniency against their peers) is agency information too:
+admins, coordinators and reviewers see it, each over their own clients' visits;
+shoppers and client users never."""
 
 from flask import url_for
 
-from . import ADMIN, COORDINATOR_X, COORDINATOR_Y, Route
+from . import ADMIN, COORDINATOR_X, COORDINATOR_Y, REVIEWER_X, REVIEWER_Y, Route
 
 AGENCY = frozenset({ADMIN, COORDINATOR_X, COORDINATOR_Y})
+CALIBRATION = AGENCY | {REVIEWER_X, REVIEWER_Y}
 
 ACCESS = {
     "shoppers.index": Route(lambda c: url_for("shoppers.index"), AGENCY),
@@ -17,6 +22,7 @@ ACCESS = {
     "shoppers.import_file": Route(
         lambda c: url_for("shoppers.import_file"), AGENCY, ("GET", "POST")
     ),
+    "shoppers.calibration": Route(lambda c: url_for("shoppers.calibration"), CALIBRATION),
     "shoppers.export": Route(
         lambda c: url_for("shoppers.export", fmt="csv"), frozenset({ADMIN, COORDINATOR_X})
     ),
