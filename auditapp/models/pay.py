@@ -75,5 +75,7 @@ class PayLine(db.Model):
         CheckConstraint(
             "expenses_paid >= 0 AND expenses_paid <= expenses_claimed", name="expenses_within_claim"
         ),
-        CheckConstraint("total = fee + expenses_paid", name="total_adds_up"),
+        # To the half cent: SQLite keeps NUMERIC as binary floating point, where
+        # 80.00 + 10.21 is not exactly 90.21.
+        CheckConstraint("abs(total - (fee + expenses_paid)) < 0.005", name="total_adds_up"),
     )

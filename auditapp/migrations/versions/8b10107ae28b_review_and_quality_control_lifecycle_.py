@@ -108,7 +108,7 @@ def upgrade():
     sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.CheckConstraint('expenses_paid >= 0 AND expenses_paid <= expenses_claimed', name=op.f('ck_pay_line_expenses_within_claim')),
     sa.CheckConstraint('fee >= 0 AND expenses_claimed >= 0', name=op.f('ck_pay_line_money_non_negative')),
-    sa.CheckConstraint('total = fee + expenses_paid', name=op.f('ck_pay_line_total_adds_up')),
+    sa.CheckConstraint('abs(total - (fee + expenses_paid)) < 0.005', name=op.f('ck_pay_line_total_adds_up')),
     sa.ForeignKeyConstraint(['client_id'], ['client.id'], name=op.f('fk_pay_line_client_id_client'), ondelete='RESTRICT'),
     sa.ForeignKeyConstraint(['receipt_id'], ['evidence.id'], name=op.f('fk_pay_line_receipt_id_evidence'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['run_id'], ['payment_run.id'], name=op.f('fk_pay_line_run_id_payment_run'), ondelete='SET NULL'),
