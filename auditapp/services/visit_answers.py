@@ -17,6 +17,7 @@ Rules decided here (see services/visit_form.py for the rest):
 
 import re
 from collections.abc import Mapping
+from datetime import date, time
 from decimal import Decimal
 from fractions import Fraction
 from typing import Any
@@ -27,10 +28,11 @@ from werkzeug.datastructures import MultiDict
 from wtforms import Form
 
 import scoring
-from forms.builder import build_form_class, field_name
+from forms.builder import build_form_class, field_name, form_data
 
 from ..extensions import db
-from ..models.answers import Evidence
+from ..models import ChecklistQuestion
+from ..models.answers import Evidence, VisitAnswer
 from ..models.waves import Visit
 from .checklists_rows import json_number
 
@@ -148,3 +150,36 @@ def plain(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [plain(v) for v in value]
     return value
+
+
+# --- stored answers as form fields ---------------------------------------------------
+
+
+def stored_answers(visit: Visit) -> dict[str, VisitAnswer]:
+    """{question key: the visit's answer row}."""
+    rows = db.session.execute(
+        select(ChecklistQuestion.key, VisitAnswer)
+        .join(VisitAnswer, VisitAnswer.question_id == ChecklistQuestion.id)
+        .where(VisitAnswer.visit_id == visit.id)
+    ).all()
+    return dict(rows)  # type: ignore[arg-type]
+
+
+def _field_text(value: object) -> str | list[str]:
+    """A stored answer as the form's raw field text (as a draft holds it)."""
+    if value is True:
+        return "y"
+    if isinstance(value, list | tuple):
+        return [str(v) for v in value]
+    if isinstance(value, time):
+        return value.strftime("%H:%M")
+    if isinstance(value, date):
+        return value.isoformat()
+    return "" if value is None else str(value)
+
+
+def answer_fields(
+    checklist: scoring.Checklist, answers: Mapping[str, object]
+) -> dict[str, str | list[str]]:
+    """Cleaned answers as the raw fields of the built form, for filling it in."""
+    return {name: _field_text(v) for name, v in form_data(checklist, answers).items()}

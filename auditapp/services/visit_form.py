@@ -33,7 +33,6 @@ Rules decided here:
 import re
 import uuid
 from collections.abc import Mapping
-from datetime import date, time
 from decimal import Decimal, InvalidOperation
 
 from flask_babel import gettext as _
@@ -41,7 +40,6 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 import scoring
-from forms.builder import form_data
 
 from ..errors import Conflict, DomainError
 from ..extensions import db
@@ -55,11 +53,13 @@ from .lifecycle import log, move
 from .visit_answers import (
     OVERALL,
     Fields,
+    answer_fields,
     check_answers,
     comments_from,
     form_for,
     photo_answers,
     plain,
+    stored_answers,
 )
 
 __all__ = [
@@ -276,13 +276,7 @@ def draft_answers(visit: Visit) -> dict[str, str | list[str]]:
     draft = get_draft(visit)
     if draft is not None:
         return dict(draft.data or {})
-    stored = dict(
-        db.session.execute(
-            select(ChecklistQuestion.key, VisitAnswer.value)
-            .join(VisitAnswer, VisitAnswer.question_id == ChecklistQuestion.id)
-            .where(VisitAnswer.visit_id == visit.id)
-        ).all()
-    )
+    stored = {key: row.value for key, row in stored_answers(visit).items()}
     comments = db.session.execute(
         select(VisitComment.section_key, VisitComment.text).where(VisitComment.visit_id == visit.id)
     ).all()
@@ -290,26 +284,12 @@ def draft_answers(visit: Visit) -> dict[str, str | list[str]]:
         return {}
     checklist = scoring_checklist(visit.checklist_version)
     answers = scoring.validate_answers(checklist, stored).answers
-    data: dict[str, str | list[str]] = {}
-    for name, value in form_data(checklist, answers).items():
-        data[name] = _field_text(value)
+    data = answer_fields(checklist, answers)
     for key, text in comments:
         data[f"comment_{key or OVERALL}"] = text
     if visit.expense_claimed is not None:
         data[EXPENSE_FIELD] = str(visit.expense_claimed)
     return data
-
-
-def _field_text(value: object) -> str | list[str]:
-    if value is True:
-        return "y"
-    if isinstance(value, list | tuple):
-        return [str(v) for v in value]
-    if isinstance(value, time):
-        return value.strftime("%H:%M")
-    if isinstance(value, date):
-        return value.isoformat()
-    return "" if value is None else str(value)
 
 
 def new_submission_id() -> str:

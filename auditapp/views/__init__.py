@@ -15,19 +15,23 @@ NAVIGATION = [
     ("clients.index", _l("Clients"), (ADMIN, COORDINATOR)),
     ("stores.index", _l("Stores"), (ADMIN, COORDINATOR, REVIEWER, REGIONAL_MANAGER, STORE_MANAGER)),
     ("shoppers.index", _l("Shoppers"), (ADMIN, COORDINATOR)),
+    ("shoppers.calibration", _l("Shopper calibration"), (REVIEWER,)),  # others: via Shoppers
     ("checklists.index", _l("Checklists"), (ADMIN, COORDINATOR)),
     ("waves.index", _l("Waves"), (ADMIN, COORDINATOR)),
+    ("review.queue", _l("Review"), (ADMIN, COORDINATOR, REVIEWER)),
+    ("payments.index", _l("Payments"), (ADMIN, COORDINATOR)),
     ("users.index", _l("Users"), (ADMIN,)),
     ("users.outbox", _l("Outbox"), (ADMIN,)),
     ("my_visits.index", _l("My visits"), (SHOPPER,)),
     ("my_visits.find", _l("Find visits"), (SHOPPER,)),
+    ("payments.earnings", _l("Earnings"), (SHOPPER,)),
 ]
 
 
 # One blueprint per area, each in the module of that name.
 AREAS = (
     "account", "auth", "checklists", "clients", "evidence", "main", "my_visits", "offline",
-    "shoppers", "stores", "users", "visit_form", "waves",
+    "payments", "review", "shoppers", "stores", "users", "visit_form", "waves",
 )  # fmt: skip
 
 

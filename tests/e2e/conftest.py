@@ -174,13 +174,18 @@ def desk_page(browser: Any, live_server: str) -> Iterator[Any]:
     yield from _page(browser, live_server, viewport={"width": 1280, "height": 900})
 
 
+# A phone: 390×844, touch, a high-density screen.
+PHONE: dict[str, Any] = {
+    "viewport": {"width": 390, "height": 844},
+    "is_mobile": True,
+    "has_touch": True,
+    "device_scale_factor": 2,
+}
+
+
 @pytest.fixture
 def phone_page(browser: Any, live_server: str) -> Iterator[Any]:
-    yield from _page(
-        browser, live_server,
-        viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True,
-        device_scale_factor=2,
-    )  # fmt: skip
+    yield from _page(browser, live_server, **PHONE)
 
 
 @pytest.fixture

@@ -1,9 +1,12 @@
 """Layout guard: every role's main pages on a 360 px phone in Chinese fit the screen
-(no horizontal scroll) and their primary controls are at least 44×44 px.
+(no horizontal scroll) and their primary controls are at least 44×44 px; the review
+pages (the queue and waiting visits, flagged ones among them) also fit a 1280 px desk
+in English, where the review screen lays its cards side by side.
 
 Chinese wraps differently from English, and a 360 px screen is the narrowest phone the
 shoppers use, so this is where layouts break first. The module starts its own server
-with the full demo (every role, waves, open visits), as test_shopboard.py does.
+with the full demo (every role, waves, open visits, submitted visits waiting for review,
+some of them flagged), as test_shopboard.py does.
 Full-page screenshots go to test-artifacts/layout/ (git-ignored)."""
 
 import re
@@ -43,6 +46,16 @@ MEASURE = """([selector, tap]) => {
   return {scroll: document.documentElement.scrollWidth, width: innerWidth, small, beyond};
 }"""
 
+# The review queue, its oldest waiting visit, its oldest flagged one, and visits whose
+# flags list findings with links (the demo's running wave has submitted visits, some
+# done carelessly on purpose: a photo used twice, a comment copied; demo_visits.py).
+REVIEW_PAGES = [
+    "/review/",
+    "first:/review/|#queue td a",
+    "first:/review/?flags=flagged|#queue td a",
+    "first:/review/?flags=duplicate_photo|#queue td a",
+    "first:/review/?flags=copied_comment|#queue td a",
+]
 # Per role: the pages a user of that role reaches from the menu and the first detail
 # link of each list ("first:<list path>|<selector>" follows that link).
 PAGES = {
@@ -53,7 +66,7 @@ PAGES = {
                     "first:/checklists/|.list td a", "/checklists/versions/1",
                     "/checklists/versions/1/preview", "/waves/", "/waves/new",
                     "first:/waves/|.list td a"],
-    "reviewer": ["/", "/stores/", "first:/stores/|.list td a", "/account/"],
+    "reviewer": ["/", "/stores/", "first:/stores/|.list td a", "/account/", *REVIEW_PAGES],
     "regional": ["/", "/stores/", "first:/stores/|.list td a"],
     "store": ["/", "/stores/", "first:/stores/|.list td a"],
     "shopper": ["/", "/my/", "/my/find", "/account/", "/account/password"],
@@ -79,21 +92,35 @@ def small_phone(browser: Any, demo_server: str) -> Iterator[Any]:
     )  # fmt: skip
 
 
-def _sign_in_in_chinese(page: Any, role: str) -> None:
+@pytest.fixture
+def desk(browser: Any, demo_server: str) -> Iterator[Any]:
+    """A desk screen, in English."""
+    yield from _page(
+        browser, demo_server, viewport={"width": 1280, "height": 900},
+        extra_http_headers={"Accept-Language": "en-GB,en;q=0.9"},
+    )  # fmt: skip
+
+
+def _sign_in(page: Any, role: str, locale: str = "zh_Hans") -> None:
+    """Signs in as the demo user of ``role`` and switches to ``locale`` if a saved
+    choice of the user's (the footer's) says otherwise."""
+    lang = "zh-Hans" if locale == "zh_Hans" else locale
     page.goto("/login")
     page.locator("input[name=email]").fill(f"{role}@demo.auditapp.cn")
     page.locator("input[name=password]").fill(DEMO_PASSWORD)
     page.locator("main form button[type=submit]").click()
     page.wait_for_load_state()
     assert "/login" not in page.url, "sign-in failed"
-    if page.locator("html").get_attribute("lang") != "zh-Hans":  # a saved English choice
-        page.locator("#footer-locale").select_option("zh_Hans")
+    if page.locator("html").get_attribute("lang") != lang:  # a saved choice
+        page.locator("#footer-locale").select_option(locale)
         page.locator(".footer form button").click()
         page.wait_for_load_state()
-    assert page.locator("html").get_attribute("lang") == "zh-Hans"
+    assert page.locator("html").get_attribute("lang") == lang
 
 
-def _check(page: Any, label: str, artifacts: Path, problems: list[str]) -> None:
+def _check(page: Any, label: str, artifacts: Path, problems: list[str], taps: bool = True) -> None:
+    """Records what does not fit; ``taps``: also thumb-sized targets (phones only: the
+    desk layout leaves links in lists at their text's size, on purpose)."""
     page.wait_for_load_state()
     found = page.evaluate(MEASURE, [PRIMARY, TAP])
     # Compare with the phone's width, not innerWidth: a mobile browser zooms a too-wide
@@ -101,7 +128,8 @@ def _check(page: Any, label: str, artifacts: Path, problems: list[str]) -> None:
     screen = page.viewport_size["width"]
     if max(found["scroll"], found["width"]) > screen:
         problems.append(f"{label}: wider than the screen ({found['scroll']} > {screen} px)")
-    problems.extend(f"{label}: tap target under {TAP} px: {what}" for what in found["small"])
+    if taps:
+        problems.extend(f"{label}: tap target under {TAP} px: {what}" for what in found["small"])
     problems.extend(f"{label}: sticks out of the screen: {what}" for what in found["beyond"][:5])
     folder = artifacts / "layout"
     folder.mkdir(exist_ok=True)
@@ -126,7 +154,7 @@ def test_main_pages_fit_a_360px_phone_in_chinese(
     small_phone: Any, artifacts: Path, role: str
 ) -> None:
     page = small_phone
-    _sign_in_in_chinese(page, role)
+    _sign_in(page, role)
     problems: list[str] = []
     for target in PAGES[role]:
         path = _visit(page, target)
@@ -147,7 +175,7 @@ def test_the_shoppers_visit_pages_fit_a_360px_phone_in_chinese(
 ) -> None:
     """Claim a visit, read its briefing, open the visit form: the shopper's day."""
     page = small_phone
-    _sign_in_in_chinese(page, "shopper")
+    _sign_in(page, "shopper")
     problems: list[str] = []
     page.goto("/my/find")
     with page.expect_navigation():
@@ -160,3 +188,14 @@ def test_the_shoppers_visit_pages_fit_a_360px_phone_in_chinese(
     page.wait_for_url(re.compile(r"/my/visits/\d+/form$"))
     _check(page, "shopper visit form", artifacts, problems)
     assert problems == []
+
+
+def test_the_review_pages_fit_a_1280px_desk_in_english(desk: Any, artifacts: Path) -> None:
+    page = desk
+    _sign_in(page, "reviewer", "en")
+    problems: list[str] = []
+    for target in REVIEW_PAGES:
+        path = _visit(page, target)
+        _check(page, f"reviewer desk {path}", artifacts, problems, taps=False)
+    assert problems == []
+    assert page.js_problems == []
