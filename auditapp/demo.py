@@ -4,7 +4,11 @@ user per role. Seeded, so every run builds the same data."""
 import random
 from decimal import Decimal
 
-from .demo_waves import build_waves
+from sqlalchemy import select
+
+from .demo_review import review_demo
+from .demo_visits import submit_done_visits
+from .demo_waves import DEMO_SHOPPER, build_waves
 from .extensions import db
 from .models import (
     ADMIN,
@@ -255,6 +259,9 @@ def build_demo() -> list[tuple[str, str, str]]:
             profile.user.email = "shopper@demo.auditapp.cn"
     build_waves(coordinator, [jade, ever])  # demo_waves.py: a closed and a running wave
     db.session.flush()
+    submit_done_visits()  # demo_visits.py: the done visits filled in and submitted
+    shopper_user = db.session.scalars(select(User).where(User.email == DEMO_SHOPPER)).one()
+    review_demo(reviewer, coordinator, shopper_user, [jade, ever])  # demo_review.py
     return [
         ("admin", "admin@demo.auditapp.cn", DEMO_PASSWORD),
         ("coordinator", "coordinator@demo.auditapp.cn", DEMO_PASSWORD),

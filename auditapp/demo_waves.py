@@ -9,9 +9,9 @@ library, a completed previous wave and a wave running now.
 - The previous wave is the month before it, closed: most visits submitted, a few
   accepted and then missed (those shoppers lose reliability points as
   `visits mark-missed` takes them), unstaffed ones cancelled.
-- "Submitted" demo visits carry no answers: they stand for visits waiting for review
-  and show the schedule's history; a shopper's own form can be tried on any visit
-  claimed from Find visits.
+- Visits that were done are left accepted here; demo_visits.py then fills in their
+  forms and submits them through the visit form service, and demo_review.py reviews
+  them. A shopper's own form can be tried on any visit claimed from Find visits.
 
 Shoppers are chosen with the scheduling engine's own eligibility rules (distance,
 level, conflicts of interest, rotation, capacity, no overlaps), the best-ranked one
@@ -198,10 +198,10 @@ def _book(
     visit.status = ACCEPTED
     _event(visit, ASSIGNED, ACCEPTED, shopper.user, visit.accepted_at)
     db.session.flush()
-    visit.status = status
     if status == SUBMITTED:
-        _event(visit, ACCEPTED, SUBMITTED, shopper.user, visit.window_end)
-    elif status == MISSED:
+        return  # done: demo_visits.py fills and submits it through the visit form
+    visit.status = status
+    if status == MISSED:
         _event(visit, ACCEPTED, MISSED, None, visit.window_end + timedelta(minutes=15))
 
 
