@@ -33,6 +33,7 @@ from .org import (
     Store,
 )
 from .pay import PayLine, PaymentRun
+from .results import VisitQuestionResult, VisitSectionResult
 from .review import FLAG_CODES, ReviewEdit, ReviewNote, VisitFlag
 from .security import LoginEvent, OutboxMail
 from .users import (
@@ -60,6 +61,8 @@ __all__ = [
     "ReviewEdit",
     "ReviewNote",
     "VisitFlag",
+    "VisitQuestionResult",
+    "VisitSectionResult",
     "VisitTransition",
     "Evidence",
     "VisitAnswer",

@@ -171,6 +171,8 @@ class Visit(db.Model):
     # The current result: the latest submission's, rescored after each reviewer edit
     # (exact to 4 places, like VisitSubmission.score).
     score: Mapped[Decimal | None] = mapped_column(Numeric(9, 4))
+    # The same score exact, as fraction text ("173/2"); reports average these.
+    score_exact: Mapped[str | None] = mapped_column(String(100))
     result: Mapped[str | None] = mapped_column(String(8))
     grade: Mapped[str | None] = mapped_column(String(100))
     # 0..100 from the integrity checks run at submission (services/integrity.py).

@@ -21,7 +21,8 @@ Rules decided here:
 - Returning needs a note for the shopper; per-question notes are optional. The
   shopper is e-mailed, in their language, that the visit needs changes; the mail
   carries no answers and no notes (they read those signed in).
-- Approving sets ``approved_at`` and the reviewer and records the pay line.
+- Approving sets ``approved_at`` and the reviewer, stores the visit's results for
+  reports (services/results.py) and records the pay line.
 - Bulk approval refuses, each with a reason: a visit not found in the user's scope, a
   visit no longer waiting for review, and a flagged visit (it must be reviewed on its
   own). The rest are approved, each in a savepoint of its own.
@@ -65,6 +66,7 @@ from .checklists import scoring_checklist
 from .lifecycle import STATUS_LABELS, move
 from .mail import send_mail
 from .pay import record_pay_line
+from .results import record_results, set_score
 from .review_flags import flag_names
 from .review_queue import latest_flag_codes, review_scope
 from .visit_answers import answer_fields, check_answers, form_for, plain, stored_answers
@@ -196,7 +198,7 @@ def edit_answer(
     if visit.status == SUBMITTED:
         visit = start_review(visit, reviewer)
     score_before, score_after = visit.score, _score(outcome.score)
-    visit.score, visit.result, visit.grade = score_after, outcome.result, outcome.grade
+    set_score(visit, outcome)
     question_ids = dict(
         db.session.execute(
             select(ChecklistQuestion.key, ChecklistQuestion.id).where(
@@ -298,6 +300,7 @@ def approve(visit: Visit, reviewer: User) -> PayLine:
     visit.approved_at = utcnow()
     visit.reviewer_id = reviewer.id
     move(visit, APPROVED, reviewer)
+    record_results(visit)
     line = record_pay_line(visit)
     db.session.flush()
     return line

@@ -50,6 +50,7 @@ from ..models.waves import ACCEPTED, IN_PROGRESS, RETURNED, SUBMITTED, Visit
 from .checklists import scoring_checklist
 from .integrity import check_submission
 from .lifecycle import log, move
+from .results import set_score
 from .visit_answers import (
     OVERALL,
     Fields,
@@ -384,7 +385,7 @@ def submit(
         return _same_or_conflict(find_submission(submission_id), visit_id)
     fresh = db.session.get(Visit, visit_id, populate_existing=True)
     assert fresh is not None
-    fresh.score, fresh.result, fresh.grade = submission.score, submission.result, submission.grade
+    set_score(fresh, outcome)
     fresh.expense_claimed = expense
     db.session.execute(delete(VisitAnswer).where(VisitAnswer.visit_id == visit_id))
     db.session.execute(delete(VisitComment).where(VisitComment.visit_id == visit_id))
