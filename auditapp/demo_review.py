@@ -21,10 +21,10 @@ from forms.builder import field_name
 
 from .extensions import db
 from .models import Client, User, utcnow
-from .models.answers import VisitAnswer
 from .models.waves import SUBMITTED, Visit, Wave
 from .services import pay, review, visit_form
 from .services.checklists import scoring_checklist
+from .services.visit_answers import stored_answers
 
 EDIT_EVERY = 7
 RETURN_EVERY = 10
@@ -105,17 +105,13 @@ def _send_again(visit: Visit) -> None:
 def _correct_one_answer(visit: Visit, reviewer: User) -> None:
     """Turns the first "yes" of a plain yes/no question into "no", with a reason."""
     checklist = scoring_checklist(visit.checklist_version)
-    answers = {a.question.key: a.value for a in _answers(visit)}
+    answers = {key: row.value for key, row in stored_answers(visit).items()}
     for question in checklist.questions():
         plain = question.type == "yes_no" and not question.options and not question.critical
         if plain and answers.get(question.key) == "yes":
             fields = {field_name(question.key): "no"}
             review.edit_answer(visit, reviewer, question.key, fields, EDIT_REASON)
             return
-
-
-def _answers(visit: Visit) -> list[VisitAnswer]:
-    return list(db.session.scalars(select(VisitAnswer).where(VisitAnswer.visit_id == visit.id)))
 
 
 def _date_approval(visit: Visit) -> None:
