@@ -16,7 +16,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 import pillow_heif
-from PIL import ExifTags, Image, ImageCms, ImageOps, UnidentifiedImageError
+from PIL import ExifTags, Image, ImageCms, ImageFile, ImageOps, UnidentifiedImageError
 
 pillow_heif.register_heif_opener()
 
@@ -139,6 +139,9 @@ def process_image(
     """Decodes a JPEG, PNG, WebP or HEIC/HEIF photo and returns it upright, re-encoded
     without metadata, with its thumbnail and what its EXIF said about time and place.
     Raises ImageTooLarge or UnreadableImage (both ValueError) with a plain message."""
+    # WeasyPrint (the PDF reports) turns this on for the whole process when it is
+    # imported; a half-received upload must still be refused as damaged.
+    ImageFile.LOAD_TRUNCATED_IMAGES = False
     try:
         image = Image.open(io.BytesIO(data))
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:

@@ -179,6 +179,17 @@ def test_truncated_jpeg_is_reported_as_damaged():
         media.process_image(data[: len(data) // 2])
 
 
+def test_a_truncated_jpeg_is_refused_even_after_weasyprint_was_loaded(monkeypatch):
+    """WeasyPrint switches on Pillow's LOAD_TRUNCATED_IMAGES for the whole process."""
+    import weasyprint  # noqa: F401
+    from PIL import ImageFile
+
+    monkeypatch.setattr(ImageFile, "LOAD_TRUNCATED_IMAGES", True)
+    data = pics.encode(Image.effect_noise((400, 400), 80).convert("RGB"), "JPEG", quality=95)
+    with pytest.raises(media.UnreadableImage, match="damaged"):
+        media.process_image(data[: len(data) // 2])
+
+
 def test_too_many_pixels_are_refused_before_decoding():
     with pytest.raises(media.ImageTooLarge, match="pixels"):
         media.process_image(pics.png(size=(100, 100)), max_pixels=5_000)
