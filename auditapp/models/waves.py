@@ -213,6 +213,12 @@ class Visit(db.Model):
         ),
         CheckConstraint("status <> 'approved' OR approved_at IS NOT NULL", name="approved_when"),
         Index("ix_visit_shopper_window", "shopper_id", "window_start"),
+        # Covers the visit rows of a region report (services/report_data.visit_rows), so
+        # a wave's approved scores are read from the index alone.
+        Index(
+            "ix_visit_report_rows",
+            *("wave_id", "status", "store_id", "score_exact", "score", "grade", "result"),
+        ),
     )
 
     def __repr__(self) -> str:
