@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app auditapp
 PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 
-.PHONY: run test test-postgres install install-dev compile-translations translations browser clean
+.PHONY: run test test-postgres install install-dev compile-translations translations browser fonts clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -26,16 +26,20 @@ install-dev: $(VENV)/.installed-dev compile-translations
 compile-translations: | $(BIN)/python
 	$(BIN)/pybabel -q compile -d auditapp/translations
 
-run: install
+run: install fonts
 	$(FLASK) db upgrade
 	$(FLASK) demo --if-empty
 	$(FLASK) run --host 127.0.0.1 --port 5000
+
+# The PDF scorecards embed a CJK font (Debian's fonts-noto-cjk); see reports/render.py.
+fonts:
+	bash scripts/install-fonts.sh
 
 # Debian's Chromium drives the browser tests; Playwright never downloads its own.
 browser:
 	bash scripts/install-browser.sh
 
-test: install-dev browser
+test: install-dev fonts browser
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy

@@ -40,6 +40,9 @@ class Defaults:
     MAIL_BACKEND = "outbox"  # "outbox" keeps mail in the database (development)
     REDIS_URL = ""  # when set, background jobs go to RQ workers
     JOBS_MODE = ""  # "rq", "thread" or "inline"; empty chooses rq with Redis, else thread
+    # RQ kills a job after this long (its own default, 180 s, is shorter than a batch
+    # part of a few hundred PDF scorecards on a busy worker).
+    JOB_TIMEOUT_SECONDS = 3600
     MAIL_SERVER = ""
     MAIL_PORT = 587
     MAIL_USE_TLS = True

@@ -1,7 +1,8 @@
 """Background jobs. With AUDITAPP_REDIS_URL set they go to RQ workers
-(`rq worker auditapp`); otherwise they run in a small in-process thread pool, or
-inline when JOBS_MODE is "inline" (tests). Jobs are handed over only after the
-request's transaction commits, so a job never looks for rows that are not there yet.
+(`rq worker auditapp`), each allowed JOB_TIMEOUT_SECONDS; otherwise they run in a
+small in-process thread pool, or inline when JOBS_MODE is "inline" (tests). Jobs are
+handed over only after the request's transaction commits, so a job never looks for
+rows that are not there yet.
 """
 
 import importlib
@@ -68,7 +69,13 @@ def _dispatch(app: Flask, jobs: list[tuple[str, tuple[Any, ...]]]) -> None:
             from rq import Queue, Retry
 
             queue = Queue("auditapp", connection=Redis.from_url(app.config["REDIS_URL"]))
-            queue.enqueue(run_job, path, *args, retry=Retry(max=3, interval=[10, 60, 300]))
+            queue.enqueue(
+                run_job,
+                path,
+                *args,
+                retry=Retry(max=3, interval=[10, 60, 300]),
+                job_timeout=int(app.config["JOB_TIMEOUT_SECONDS"]),
+            )
         else:
             _pool.submit(_in_app, app, path, args)
 

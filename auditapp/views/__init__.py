@@ -20,6 +20,8 @@ NAVIGATION = [
     ("waves.index", _l("Waves"), (ADMIN, COORDINATOR)),
     ("review.queue", _l("Review"), (ADMIN, COORDINATOR, REVIEWER)),
     ("payments.index", _l("Payments"), (ADMIN, COORDINATOR)),
+    ("reports.index", _l("Reports"), (ADMIN, COORDINATOR, REGIONAL_MANAGER, STORE_MANAGER)),
+    ("results.exports", _l("Exports"), (ADMIN, COORDINATOR, REGIONAL_MANAGER)),
     ("users.index", _l("Users"), (ADMIN,)),
     ("users.outbox", _l("Outbox"), (ADMIN,)),
     ("my_visits.index", _l("My visits"), (SHOPPER,)),
@@ -31,7 +33,8 @@ NAVIGATION = [
 # One blueprint per area, each in the module of that name.
 AREAS = (
     "account", "auth", "checklists", "clients", "evidence", "main", "my_visits", "offline",
-    "payments", "review", "shoppers", "stores", "users", "visit_form", "waves",
+    "payments", "reports", "results", "review", "shoppers", "stores", "users", "visit_form",
+    "waves",
 )  # fmt: skip
 
 

@@ -67,8 +67,9 @@ PAGES = {
                     "/checklists/versions/1/preview", "/waves/", "/waves/new",
                     "first:/waves/|.list td a"],
     "reviewer": ["/", "/stores/", "first:/stores/|.list td a", "/account/", *REVIEW_PAGES],
-    "regional": ["/", "/stores/", "first:/stores/|.list td a"],
-    "store": ["/", "/stores/", "first:/stores/|.list td a"],
+    "regional": ["/", "/stores/", "first:/stores/|.list td a", "/reports/",
+                 "first:/reports/|#ranking td a", "/reports/questions"],
+    "store": ["/", "/stores/", "first:/stores/|.list td a", "/reports/"],
     "shopper": ["/", "/my/", "/my/find", "/account/", "/account/password"],
 }  # fmt: skip
 WAVE_TABS = ("/board", "/progress")
