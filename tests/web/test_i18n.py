@@ -67,7 +67,9 @@ def test_the_source_has_messages_to_check():
 def test_every_ui_string_has_a_chinese_translation():
     catalog = _chinese_catalog()
     problems = []
-    for (msgid, context), places in sorted(_source_messages().items()):
+    for (msgid, context), places in sorted(
+        _source_messages().items(), key=lambda item: (item[0][0], item[0][1] or "")
+    ):
         entry = catalog.get(msgid, context)
         strings = entry.string if entry else None
         if isinstance(strings, tuple | list):
