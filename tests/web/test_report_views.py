@@ -19,6 +19,7 @@ import io
 import re
 import zipfile
 from datetime import timedelta
+from fractions import Fraction
 from types import SimpleNamespace
 from typing import Any
 
@@ -257,6 +258,26 @@ def test_the_question_analysis_lists_every_question_worst_first(client, w):
     assert keys == ["extras", "wait_s", "staff", "rating", "greeted", "thanked"]
     extras = text(rows(html, "questions")[1])
     assert "58.3%" in extras and "n = 4" in extras
+
+
+def test_the_tag_table_pools_compliance_and_effectiveness(app: Flask) -> None:
+    from flask import render_template_string
+
+    from auditapp.views import report_charts
+    from reports.cards import TagLine
+
+    tags = [
+        TagLine("compliance", Fraction(13, 15), Fraction(2, 3), 2, 15),
+        TagLine("effectiveness", Fraction(3, 7), Fraction(3, 7), 1, 7),
+    ]
+    page = '{% import "reports/_macros.html" as rp with context %}{{ rp.tag_table(tags) }}'
+    with app.test_request_context():
+        html = render_template_string(page, tags=tags, **report_charts.helpers())
+    compliance, effectiveness = (text(r) for r in re.findall(r"<tr><th scope=.*?</tr>", html, re.S))
+    assert "standard followed" in compliance and "2 questions" in compliance
+    assert "86.7%" in compliance and "n = 15" in compliance
+    assert "did it work" in effectiveness and "1 question" in effectiveness
+    assert "42.9%" in effectiveness and "n = 7" in effectiveness
 
 
 # --- PDFs and the batch ---------------------------------------------------------------------------
