@@ -58,3 +58,7 @@ class Defaults:
     INTEGRITY_PHOTO_GRACE_MINUTES = 30  # photos taken this long around the visit count
     CALIBRATION_WARN_POINTS = 8  # leniency beyond ± this many points is worth a look
     CALIBRATION_MIN_COMPARISONS = 3  # fewer comparisons than this prove nothing yet
+
+    # Alerts and mail delivery.
+    MAIL_MAX_ATTEMPTS = 5  # a message that failed this often waits for an admin
+    DIGEST_HOUR_UTC = 0  # the daily digest covers alerts raised before this hour

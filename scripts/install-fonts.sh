@@ -7,6 +7,8 @@ need=()
 dpkg -s libpango-1.0-0 >/dev/null 2>&1 || need+=(libpango-1.0-0)
 dpkg -s libpangoft2-1.0-0 >/dev/null 2>&1 || need+=(libpangoft2-1.0-0)
 dpkg -s fontconfig >/dev/null 2>&1 || need+=(fontconfig)
+# WeasyPrint subsets the embedded fonts with it (without, every PDF carries whole fonts).
+dpkg -s libharfbuzz-subset0 >/dev/null 2>&1 || need+=(libharfbuzz-subset0)
 dpkg -s fonts-noto-cjk >/dev/null 2>&1 || need+=(fonts-noto-cjk)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; else SUDO=; fi

@@ -1,5 +1,6 @@
 """All models, importable from one place so Alembic sees every table."""
 
+from .alerts import ALERT_KINDS, AlertPreference, Notification
 from .answers import (
     EVIDENCE_KINDS,
     Evidence,
@@ -20,6 +21,7 @@ from .checklists import (
     ChecklistSection,
     ChecklistVersion,
 )
+from .follow_up import ActionEvent, ActionFinding, Appeal, CorrectiveAction, FollowUpFile
 from .org import (
     AGE_BANDS,
     OWNERSHIPS,
@@ -54,6 +56,14 @@ from .users import (
 from .waves import ShopperAbsence, Visit, VisitEvent, VisitTransition, Wave
 
 __all__ = [
+    "ALERT_KINDS",
+    "ActionEvent",
+    "ActionFinding",
+    "AlertPreference",
+    "Appeal",
+    "CorrectiveAction",
+    "FollowUpFile",
+    "Notification",
     "EVIDENCE_KINDS",
     "FLAG_CODES",
     "PayLine",

@@ -46,11 +46,33 @@ class Client(db.Model):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     # Rotation: a shopper may not shop the same store again within this many days.
     rotation_days: Mapped[int] = mapped_column(Integer, default=90)
+    # Follow-up after publication. A question earning less than action_threshold
+    # percent of its points (or a failed critical one) opens a corrective action, due
+    # in critical_action_days or action_days; a visit scoring below alert_threshold
+    # raises an alert; a store may appeal a finding for appeal_days after publication,
+    # and the agency decides within appeal_decision_days.
+    action_threshold: Mapped[int] = mapped_column(Integer, default=50)
+    alert_threshold: Mapped[int] = mapped_column(Integer, default=70)
+    critical_action_days: Mapped[int] = mapped_column(Integer, default=7)
+    action_days: Mapped[int] = mapped_column(Integer, default=30)
+    appeal_days: Mapped[int] = mapped_column(Integer, default=14)
+    appeal_decision_days: Mapped[int] = mapped_column(Integer, default=7)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     regions: Mapped[list["Region"]] = relationship(back_populates="client")
 
-    __table_args__ = (CheckConstraint("rotation_days >= 0", name="rotation_days_non_negative"),)
+    __table_args__ = (
+        CheckConstraint("rotation_days >= 0", name="rotation_days_non_negative"),
+        CheckConstraint(
+            "action_threshold BETWEEN 0 AND 100 AND alert_threshold BETWEEN 0 AND 100",
+            name="thresholds_in_range",
+        ),
+        CheckConstraint(
+            "critical_action_days > 0 AND action_days > 0 AND appeal_days >= 0 "
+            "AND appeal_decision_days > 0",
+            name="follow_up_days_positive",
+        ),
+    )
 
     def __repr__(self) -> str:
         return f"<Client {self.code}>"

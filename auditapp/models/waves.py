@@ -114,6 +114,11 @@ class Wave(db.Model):
     scenario: Mapped[str] = mapped_column(Text, default="")
     purchase: Mapped[str] = mapped_column(Text, default="")
     questions_to_ask: Mapped[str] = mapped_column(Text, default="")
+    # Results reach the client's managers only once published: at publish_at when a
+    # coordinator schedules it (services/publishing.py publishes due waves), or at once.
+    publish_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    published_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     client: Mapped[Client] = relationship()
@@ -175,6 +180,12 @@ class Visit(db.Model):
     score_exact: Mapped[str | None] = mapped_column(String(100))
     result: Mapped[str | None] = mapped_column(String(8))
     grade: Mapped[str | None] = mapped_column(String(100))
+    # The approved result before the first upheld appeal changed it (None: never
+    # changed by an appeal); score and score_exact above are then the adjusted ones.
+    original_score: Mapped[Decimal | None] = mapped_column(Numeric(9, 4))
+    original_score_exact: Mapped[str | None] = mapped_column(String(100))
+    original_result: Mapped[str | None] = mapped_column(String(8))
+    original_grade: Mapped[str | None] = mapped_column(String(100))
     # 0..100 from the integrity checks run at submission (services/integrity.py).
     integrity_score: Mapped[int | None] = mapped_column(Integer)
     reviewer_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))

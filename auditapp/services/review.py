@@ -22,7 +22,8 @@ Rules decided here:
   shopper is e-mailed, in their language, that the visit needs changes; the mail
   carries no answers and no notes (they read those signed in).
 - Approving sets ``approved_at`` and the reviewer, stores the visit's results for
-  reports (services/results.py) and records the pay line.
+  reports (services/results.py) and records the pay line. In a wave already
+  published, the visit is published at once (services/publishing.py).
 - Bulk approval refuses, each with a reason: a visit not found in the user's scope, a
   visit no longer waiting for review, and a flagged visit (it must be reviewed on its
   own). The rest are approved, each in a savepoint of its own.
@@ -66,6 +67,7 @@ from .checklists import scoring_checklist
 from .lifecycle import STATUS_LABELS, move
 from .mail import send_mail
 from .pay import record_pay_line
+from .publishing import is_published, visit_published
 from .results import record_results, set_score
 from .review_flags import flag_names
 from .review_queue import latest_flag_codes, review_scope
@@ -303,6 +305,8 @@ def approve(visit: Visit, reviewer: User) -> PayLine:
     record_results(visit)
     line = record_pay_line(visit)
     db.session.flush()
+    if is_published(visit.wave):  # approved after its wave went out: published now
+        visit_published(visit)
     return line
 
 
