@@ -32,9 +32,9 @@ NAVIGATION = [
 
 # One blueprint per area, each in the module of that name.
 AREAS = (
-    "account", "auth", "checklists", "clients", "evidence", "main", "my_visits", "offline",
-    "payments", "reports", "results", "review", "shoppers", "stores", "users", "visit_form",
-    "waves",
+    "account", "actions", "alerts", "appeals", "auth", "checklists", "clients", "evidence",
+    "main", "my_store", "my_visits", "offline", "payments", "reports", "results", "review",
+    "shoppers", "stores", "users", "visit_form", "waves",
 )  # fmt: skip
 
 

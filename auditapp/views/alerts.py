@@ -1,0 +1,5 @@
+"""In-app notifications and each user's alert preferences."""
+
+from flask import Blueprint
+
+bp = Blueprint("alerts", __name__)
