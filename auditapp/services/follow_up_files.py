@@ -1,0 +1,104 @@
+"""Photos a store attaches to a corrective action (evidence of the fix) or an appeal
+(evidence for the dispute).
+
+Rules decided here:
+
+- The same checks and processing as a shopper's evidence (services/evidence.py): the
+  type comes from the bytes (JPEG, PNG, WebP, HEIC/HEIF), the size is limited, the
+  picture is stored upright as a JPEG without any metadata, beside a thumbnail.
+- At most MAX_FILES photos per action or appeal.
+- Files are written atomically before the row is added; the caller commits. A refused
+  file raises EvidenceRejected and stores nothing.
+"""
+
+import hashlib
+import uuid
+from pathlib import Path
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import ColumnElement, func, select
+
+from .. import media
+from ..extensions import db
+from ..models import FollowUpFile, User
+from .evidence import (
+    EvidenceRejected,
+    _check_size,
+    _clean_name,
+    _process,
+    _remove,
+    _write_atomically,
+)
+
+MAX_FILES = 5
+
+
+def store_photo(
+    data: bytes,
+    filename: str | None,
+    user: User | None,
+    *,
+    action_id: int | None = None,
+    appeal_id: int | None = None,
+) -> FollowUpFile:
+    """Checks and stores one photo for the action or the appeal (exactly one given)."""
+    if (action_id is None) == (appeal_id is None):
+        raise ValueError("a photo belongs to one action or one appeal")
+    owner = (
+        FollowUpFile.action_id == action_id if action_id else FollowUpFile.appeal_id == appeal_id
+    )
+    if db.session.scalar(select(func.count()).select_from(FollowUpFile).where(owner)) >= MAX_FILES:
+        raise EvidenceRejected(_("At most %(n)d photos can be attached.", n=MAX_FILES))
+    _check_size(data)
+    if media.sniff(data) not in media.IMAGE_TYPES:
+        raise EvidenceRejected(_("This file is not a photo we can read (JPEG, PNG, WebP or HEIC)."))
+    image = _process(data)
+    row = FollowUpFile(
+        action_id=action_id,
+        appeal_id=appeal_id,
+        sha256=hashlib.sha256(data).hexdigest(),
+        content_type=media.sniff(data) or media.JPEG,
+        original_name=_clean_name(filename),
+        size_bytes=len(data),
+        uploaded_by_id=user.id if user is not None else None,
+    )
+    folder = _folder()
+    name = uuid.uuid4().hex
+    row.stored_name, row.thumb_name = f"{name}.jpg", f"{name}_thumb.jpg"
+    written: list[Path] = []
+    try:
+        written.append(_write_atomically(folder / row.stored_name, image.image_bytes))
+        written.append(_write_atomically(folder / row.thumb_name, image.thumb_bytes))
+        db.session.add(row)
+        db.session.flush()
+    except BaseException:
+        _remove(written)
+        raise
+    return row
+
+
+def photo_path(row: FollowUpFile, thumb: bool = False) -> Path | None:
+    """Where the stored photo (or its thumbnail) is; None when there is none."""
+    name = row.thumb_name if thumb else row.stored_name
+    return None if not name else _folder(create=False) / name
+
+
+def photos(*, action_id: int | None = None, appeal_id: int | None = None) -> list[FollowUpFile]:
+    owner = (
+        FollowUpFile.action_id == action_id if action_id else FollowUpFile.appeal_id == appeal_id
+    )
+    return list(db.session.scalars(select(FollowUpFile).where(owner).order_by(FollowUpFile.id)))
+
+
+def _owner(action_id: int | None, appeal_id: int | None) -> ColumnElement[bool]:
+    if action_id is not None:
+        return FollowUpFile.action_id == action_id
+    return FollowUpFile.appeal_id == appeal_id
+
+
+def _folder(create: bool = True) -> Path:
+    folder = Path(current_app.config["UPLOAD_FOLDER"]) / "follow-up"
+    if create:
+        folder.mkdir(parents=True, exist_ok=True)
+    return folder
