@@ -77,6 +77,34 @@ class ClientForm(FlaskForm):
         validators=[NumberRange(min=0, max=730)],
         description=_l("A shopper may not visit the same store again within this many days."),
     )
+    action_threshold = IntegerField(
+        _l("Corrective action below (%)"),
+        default=50,
+        validators=[NumberRange(min=0, max=100)],
+        description=_l(
+            "A question earning less than this share of its points opens a corrective "
+            "action for the store, as does every failed critical question."
+        ),
+    )
+    critical_action_days = IntegerField(
+        _l("Days to fix a critical finding"), default=7, validators=[NumberRange(min=1, max=365)]
+    )
+    action_days = IntegerField(
+        _l("Days to fix other findings"), default=30, validators=[NumberRange(min=1, max=365)]
+    )
+    alert_threshold = IntegerField(
+        _l("Alert when a visit scores below"),
+        default=70,
+        validators=[NumberRange(min=0, max=100)],
+    )
+    appeal_days = IntegerField(
+        _l("Days a store may appeal after publication"),
+        default=14,
+        validators=[NumberRange(min=0, max=365)],
+    )
+    appeal_decision_days = IntegerField(
+        _l("Days to decide an appeal"), default=7, validators=[NumberRange(min=1, max=365)]
+    )
     active = BooleanField(_l("Active"), default=True)
 
 

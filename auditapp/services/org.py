@@ -29,7 +29,10 @@ def apply_fields(obj: Any, data: Mapping[str, Any], fields: Iterable[str]) -> No
 
 # --- clients and regions ---------------------------------------------------------
 
-CLIENT_FIELDS = ("code", "name", "rotation_days", "active")
+CLIENT_FIELDS = (
+    "code", "name", "rotation_days", "action_threshold", "critical_action_days", "action_days",
+    "alert_threshold", "appeal_days", "appeal_decision_days", "active",
+)  # fmt: skip
 
 
 def save_client(client: Client | None, data: Mapping[str, Any]) -> Client:
