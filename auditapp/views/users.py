@@ -1,10 +1,12 @@
-"""User accounts (admins): roles, data scope, invitations, login history, outbox."""
+"""User accounts (admins): roles, data scope, invitations, login history, and the
+outbox: every mail with its delivery attempts and last error, and retries."""
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from forms.org import UserForm
@@ -15,7 +17,7 @@ from ..extensions import db
 from ..models import ADMIN, LoginEvent, OutboxMail, Region, Store, User
 from ..models import Client as ClientModel
 from ..permissions import get_user_or_404, roles_required
-from ..services import accounts, org
+from ..services import accounts, mail, org
 
 bp = Blueprint("users", __name__, url_prefix="/users")
 
@@ -136,10 +138,55 @@ def invite(user_id: int) -> ResponseReturnValue:
     return redirect(url_for("users.show", user_id=user.id))
 
 
+# --- the outbox: every mail, its delivery attempts, and retries ------------------------
+
+
 @bp.route("/outbox")
 @roles_required(ADMIN)
 def outbox() -> ResponseReturnValue:
-    page = db.paginate(
-        select(OutboxMail).order_by(OutboxMail.id.desc()), per_page=25, error_out=False
+    state = request.args.get("state")
+    query = select(OutboxMail)
+    if state in mail.STATES:
+        query = query.where(mail.state_filter(state))
+    page = db.paginate(query.order_by(OutboxMail.id.desc()), per_page=25, error_out=False)
+    failed = db.session.scalar(
+        select(func.count(OutboxMail.id)).where(mail.state_filter(mail.FAILED))
     )
-    return render_template("admin/outbox.html", page=page)
+    return render_template(
+        "admin/outbox.html",
+        page=page,
+        state=state if state in mail.STATES else "",
+        failed=failed or 0,
+        state_of=mail.state_of,
+        gave_up=mail.gave_up,
+    )
+
+
+@bp.route("/outbox/<int:mail_id>/retry", methods=["POST"])
+@roles_required(ADMIN)
+def outbox_retry(mail_id: int) -> ResponseReturnValue:
+    message = db.session.get(OutboxMail, mail_id)
+    if message is None:
+        abort(404)
+    if mail.retry(message):
+        flash(_("Delivery to %(to)s is tried again.", to=message.to), "success")
+    else:
+        flash(_("That mail is sent already."), "warning")
+    db.session.commit()
+    return redirect(url_for("users.outbox", state=request.args.get("state") or None))
+
+
+@bp.route("/outbox/retry-failed", methods=["POST"])
+@roles_required(ADMIN)
+def outbox_retry_failed() -> ResponseReturnValue:
+    count = mail.retry_failed()
+    db.session.commit()
+    flash(
+        ngettext(
+            "Delivery is tried again for %(num)d mail.",
+            "Delivery is tried again for %(num)d mails.",
+            count,
+        ),
+        "success",
+    )
+    return redirect(url_for("users.outbox", state=mail.FAILED))
