@@ -105,6 +105,9 @@ class TagLine:
 
 @dataclass(frozen=True)
 class VisitDetail:
+    """One visit as printed. ``score``, ``grade`` and ``passed`` are the current result;
+    a visit adjusted by an upheld appeal also carries its approved (original) one."""
+
     visit_id: int
     day: date
     score: Fraction | None
@@ -113,6 +116,10 @@ class VisitDetail:
     questions: tuple[QuestionLine, ...]
     comments: tuple[tuple[str, str], ...]  # (section title, or "" for overall; text)
     photo_paths: tuple[str, ...] = ()  # thumbnails on local disk, for the PDF
+    adjusted: bool = False  # changed by an upheld appeal since its approval
+    original_score: Fraction | None = None
+    original_grade: str | None = None
+    original_passed: bool | None = None
 
 
 @dataclass(frozen=True)

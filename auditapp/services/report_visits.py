@@ -10,6 +10,8 @@ Rules decided here:
   visit. N/A and unanswered questions are shown as such.
 - Points are the stored results (services/results.py); a visit approved before results
   were stored is scored again from its answers, with the same engine.
+- A visit an upheld appeal adjusted carries its approved result too (score, grade,
+  pass), kept in Visit.original_*; its score is the adjusted one.
 - Comments: the overall one first ("" as its title), then the sections' in checklist
   order. Photos: thumbnails of the visit's photos in upload order, only those whose
   file is on disk. The shopper is never named.
@@ -121,9 +123,26 @@ def visit_details(
                 questions=_lines(checklist, answers.get(visit.id, {}), by_key, language),
                 comments=_comments(checklist, comments.get(visit.id, {}), language),
                 photo_paths=tuple(photos.get(visit.id, ())),
+                **_original(visit, checklist, language),
             )
         )  # fmt: skip
     return tuple(out)
+
+
+def _original(visit: Visit, checklist: scoring.Checklist, language: str | None) -> dict[str, Any]:
+    """The approved result of a visit an upheld appeal adjusted since (nothing for the
+    others): its score exact, its grade in the reader's language, and whether it passed."""
+    if visit.original_score_exact is None and visit.original_score is None:
+        return {}
+    exact = visit.original_score_exact
+    return {
+        "adjusted": True,
+        "original_score": Fraction(exact) if exact is not None
+        else scoring.to_fraction(visit.original_score),
+        "original_grade": _grade(visit.original_grade, checklist, language),
+        "original_passed": None if visit.original_result is None
+        else visit.original_result == "PASS",
+    }  # fmt: skip
 
 
 def _grade(label: str | None, checklist: scoring.Checklist, language: str | None) -> str | None:
