@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
+from .demo_follow_up import demo_store, follow_up_demo
 from .demo_review import review_demo
 from .demo_visits import submit_done_visits
 from .demo_waves import DEMO_SHOPPER, build_waves
@@ -233,9 +234,7 @@ def build_demo() -> list[tuple[str, str, str]]:
         can_export=True,
     )
     manager.regions = [east]
-    store = next(s for s in jade_stores if s.code.startswith("SH"))
     store_manager = _user("store@demo.auditapp.cn", "黄伟 Huang Wei", STORE_MANAGER, client=jade)
-    store_manager.stores = [store]
 
     cities = list(CITIES.items())
     for i in range(1, 29):
@@ -262,6 +261,9 @@ def build_demo() -> list[tuple[str, str, str]]:
     submit_done_visits()  # demo_visits.py: the done visits filled in and submitted
     shopper_user = db.session.scalars(select(User).where(User.email == DEMO_SHOPPER)).one()
     review_demo(reviewer, coordinator, shopper_user, [jade, ever])  # demo_review.py
+    store = demo_store(manager)  # one with findings to work on
+    store_manager.stores = [store]
+    follow_up_demo(coordinator, manager, store_manager, store, [jade, ever])  # demo_follow_up.py
     return [
         ("admin", "admin@demo.auditapp.cn", DEMO_PASSWORD),
         ("coordinator", "coordinator@demo.auditapp.cn", DEMO_PASSWORD),
