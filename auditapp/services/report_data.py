@@ -6,11 +6,16 @@ Rules decided here:
 - Only approved visits count (SCORING.md §5), and only those of stores the user may see
   (permissions.store_scope): a regional manager's region report covers the stores of
   the region's subtree inside their scope.
+- The client's managers read only published waves (services/publishing.py): a report
+  on an unpublished wave is not found for them, and the trend leaves unpublished waves
+  out (the change then compares with the latest published wave before). The agency
+  reads every wave.
 - A store's rank is among all the stores of its own region (the region it belongs to
   and those below): a store manager sees where their store stands without seeing the
   other stores' figures.
 - The trend is the wave and the waves before it in its programme (``previous_wave_id``),
-  up to ``TREND_WAVES``, oldest first; the change compares with the wave just before.
+  up to ``TREND_WAVES`` the reader may see, oldest first; the change compares with the
+  wave just before.
 - Nothing heavy leaves the database: visit-level rows (store, wave, exact score, grade,
   result) are read once, as plain driver tuples; section scores come grouped by
   (section, score) with a count; question figures are sums and counts per question in
@@ -34,6 +39,7 @@ Rules decided here:
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import nullcontext
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 from fractions import Fraction
@@ -64,6 +70,8 @@ from ..models import ChecklistQuestion, Client, Region, Store, User
 from ..models.results import StoreQuestionSummary, VisitQuestionResult, VisitSectionResult
 from ..models.waves import APPROVED, Visit, Wave, wave_stores
 from ..permissions import store_scope
+from . import actions
+from .publishing import is_published, sees_unpublished
 from .report_visits import load_checklist, visit_details
 from .results import SUMMARY_FIGURES
 
@@ -77,22 +85,34 @@ QUESTION_COLUMNS = ["question_key", "earned", "possible", "answers", "full_credi
 # --- waves and checklists --------------------------------------------------------------
 
 
-def wave_chain(wave: Wave, size: int = TREND_WAVES) -> list[data.Group]:
+def may_read(user: User, wave: Wave) -> bool:
+    """Whether the wave's results are open to the user: published, or the agency's."""
+    return sees_unpublished(user) or is_published(wave)
+
+
+def wave_chain(wave: Wave, size: int = TREND_WAVES, user: User | None = None) -> list[data.Group]:
     """The wave and those before it in its programme, oldest first (at most ``size``;
-    the chain stops at a loop). One query over the client's waves."""
+    the chain stops at a loop); with ``user``, only the waves whose results they may
+    read. One query over the client's waves."""
+    everyone = user is None or sees_unpublished(user)
+    rows = db.session.execute(
+        select(
+            Wave.id, Wave.previous_wave_id, Wave.published_at, Wave.name, Wave.starts_on,
+            Wave.ends_on,
+        ).where(Wave.client_id == wave.client_id)
+    )  # fmt: skip
     waves = {
-        wave_id: (previous_id, data.Group(wave_id, name, starts_on, ends_on))
-        for wave_id, previous_id, name, starts_on, ends_on in db.session.execute(
-            select(Wave.id, Wave.previous_wave_id, Wave.name, Wave.starts_on, Wave.ends_on).where(
-                Wave.client_id == wave.client_id
-            )
-        )
+        wave_id: (previous_id, everyone or published_at is not None, data.Group(wave_id, *group))
+        for wave_id, previous_id, published_at, *group in rows
     }
     chain: list[data.Group] = []
+    seen: set[int] = set()
     current: int | None = wave.id
-    while current in waves and len(chain) < size and current not in {g.key for g in chain}:
-        previous_id, group = waves[current]
-        chain.append(group)
+    while current in waves and len(chain) < size and current not in seen:
+        seen.add(current)
+        previous_id, readable, group = waves[current]
+        if readable:
+            chain.append(group)
         current = previous_id
     return chain[::-1]
 
@@ -316,9 +336,9 @@ def region_report(
     see (the caller has checked that the user may open the region); with ``region``
     None, the whole client's (head office). ``store_format``, ``tier``: only the stores
     of that format and tier."""
-    if region is not None and wave.client_id != region.client_id:
+    if (region is not None and wave.client_id != region.client_id) or not may_read(user, wave):
         raise NotFound()
-    chain = wave_chain(wave)
+    chain = wave_chain(wave, user=user)
     checklist, keys = load_checklist(wave.checklist_version_id)
     in_scope = scoped_stores(user, wave.client_id, region, store_format=store_format, tier=tier)
     scope = Visit.store_id.in_(in_scope)
@@ -356,11 +376,11 @@ def store_scorecard(
     store: Store, wave: Wave, user: User, language: str | None = None
 ) -> StoreScorecard:
     """The store's scorecard for the wave. Raises NotFound when the user may not see
-    the store or the wave is another client's."""
+    the store, the wave is another client's or its results are not open to the user."""
     visible = db.session.scalars(select(Store.id).where(Store.id == store.id, store_scope(user)))
-    if wave.client_id != store.client_id or visible.first() is None:
+    if wave.client_id != store.client_id or not may_read(user, wave) or visible.first() is None:
         raise NotFound()
-    chain = wave_chain(wave)
+    chain = wave_chain(wave, user=user)
     loaded = load_checklist(wave.checklist_version_id)
     checklist, keys = loaded[0], dict(loaded[1])
     region = db.session.get(Region, store.region_id)
@@ -401,7 +421,8 @@ def store_scorecard(
         questions=question_rows(mine, keys),
         details=details,
     )
-    return data.store_scorecard(inputs, language)
+    card = data.store_scorecard(inputs, language)
+    return replace(card, corrective_actions=actions.open_action_lines(store, language))
 
 
 def visit_days(where: ColumnElement[bool]) -> pd.DataFrame:

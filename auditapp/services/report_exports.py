@@ -14,8 +14,8 @@ Rules decided here:
 
 - Only approved visits count (SCORING.md §5). A viewer sees the visits of the stores
   in their scope (a regional manager their region subtree, a store manager their
-  store); a wave is in scope when its client is, and for client roles when it plans or
-  visited at least one of their stores.
+  store); a wave is in scope when its client is, and for client roles when it is
+  published (services/publishing.py) and plans or visited at least one of their stores.
 - The shopper's name is a column only for the agency (admins, coordinators,
   reviewers) and the command line; client roles never learn who shopped.
 - Columns follow the wave's checklist version. A visit pinned to another version (a
@@ -83,6 +83,7 @@ from ..models.results import VisitQuestionResult, VisitSectionResult
 from ..models.waves import APPROVED, Visit, Wave, wave_stores
 from ..permissions import client_scope, store_scope
 from .checklists import scoring_checklist
+from .publishing import published_waves
 
 SHAPES = ("wide", "long")
 FORMATS = ("csv", "xlsx")
@@ -117,7 +118,7 @@ def wave_scope(user: User | None) -> ColumnElement[bool]:
     stores = select(Store.id).where(store_scope(user))
     planned = select(wave_stores.c.wave_id).where(wave_stores.c.store_id.in_(stores))
     visited = select(Visit.wave_id).where(Visit.store_id.in_(stores))
-    return and_(in_client, or_(Wave.id.in_(planned), Wave.id.in_(visited)))
+    return and_(in_client, published_waves(user), or_(Wave.id.in_(planned), Wave.id.in_(visited)))
 
 
 def get_wave(user: User | None, wave_id: int) -> Wave | None:

@@ -22,6 +22,9 @@ Rules decided here:
   it (a custom range: ranges of the same length, back to back), oldest first; the
   change compares with the period just before. The year-on-year change compares with
   the same period a year earlier; for a year it is the change itself, so it is left out.
+- The client's managers count only the visits of published waves (services/
+  publishing.py), and only published waves label a period or list its stores; the
+  agency counts every approved visit.
 - The stores listed are those in the user's scope (and the chosen region, format and
   tier) that a wave overlapping the period plans, or that have a counted visit in it.
 - A custom range is given as two ISO dates (YYYY-MM-DD), from 1900 to 2999, start not
@@ -48,6 +51,7 @@ from ..extensions import db
 from ..models import Client, Region, Store, User
 from ..models.waves import APPROVED, Visit, Wave, wave_stores
 from . import report_data
+from .publishing import published_waves
 from .report_visits import load_checklist
 
 TREND_PERIODS = 4  # like report_data.TREND_WAVES: a trend, and what the early warning needs
@@ -204,13 +208,13 @@ class _Scope:
 
 def _scope(client_id: int, region: Region | None, user: User, filters: dict[str, Any]) -> _Scope:
     stores = report_data.scoped_stores(user, client_id, region, **filters)
-    waves = select(Wave.id).where(Wave.client_id == client_id)
+    waves = select(Wave.id).where(Wave.client_id == client_id, published_waves(user))
     return _Scope(client_id, stores, and_(Visit.store_id.in_(stores), Visit.wave_id.in_(waves)))
 
 
-def _client_waves(client_id: int) -> list[Wave]:
-    """The client's waves, latest first."""
-    query = select(Wave).where(Wave.client_id == client_id)
+def _client_waves(client_id: int, user: User) -> list[Wave]:
+    """The client's waves whose results the user may read, latest first."""
+    query = select(Wave).where(Wave.client_id == client_id, published_waves(user))
     return list(db.session.scalars(query.order_by(Wave.starts_on.desc(), Wave.id.desc())))
 
 
@@ -266,7 +270,7 @@ def region_report(
     )
     counted = data.within(days, periods)
     now = counted[counted["period"] == period.label]
-    waves = _client_waves(client.id)
+    waves = _client_waves(client.id, user)
     wave = labelling_wave(waves, period, {int(w) for w in now["wave_id"]})
     if wave is None:
         return None
@@ -338,7 +342,7 @@ def question_table(
     counted = db.session.scalars(
         select(Visit.wave_id).where(Visit.status == APPROVED, current).distinct()
     )
-    wave = labelling_wave(_client_waves(client.id), period, set(counted))
+    wave = labelling_wave(_client_waves(client.id, user), period, set(counted))
     if wave is None:
         return None
     checklist, keys = load_checklist(wave.checklist_version_id)

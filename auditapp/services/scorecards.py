@@ -45,6 +45,7 @@ from ..jobs import enqueue
 from ..models import Region, Store, User
 from ..models.waves import APPROVED, Visit, Wave, wave_stores
 from ..permissions import store_scope
+from .publishing import published_waves
 
 QUEUED, RUNNING, DONE, FAILED = "queued", "running", "done", "failed"
 _BATCH_ID = re.compile(r"[0-9a-f]{32}")
@@ -278,7 +279,8 @@ def _finish_if_complete(batch_id: str) -> None:
 
 def region_stores(region: Region, wave: Wave, user: User) -> list[Store]:
     """The stores of the region's subtree that are in the wave (planned in it, or with
-    an approved visit in it) and that the user may see, by store code."""
+    an approved visit in it) and that the user may see, by store code; none when the
+    wave's results are not open to the user (unpublished, for the client's managers)."""
     in_subtree = select(Region.id).where(Region.path.startswith(region.path, autoescape=True))
     planned = select(wave_stores.c.store_id).where(wave_stores.c.wave_id == wave.id)
     visited = select(Visit.store_id).where(Visit.wave_id == wave.id, Visit.status == APPROVED)
@@ -289,6 +291,7 @@ def region_stores(region: Region, wave: Wave, user: User) -> list[Store]:
             Store.region_id.in_(in_subtree),
             or_(Store.id.in_(planned), Store.id.in_(visited)),
             store_scope(user),
+            select(Wave.id).where(Wave.id == wave.id, published_waves(user)).exists(),
         )
         .order_by(Store.code)
     )

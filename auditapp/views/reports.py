@@ -13,9 +13,14 @@ Rules decided here:
   for, else the user's (managers) or the first in scope. A region or wave of another
   client is ignored (the client switcher sends them along), one outside the user's
   scope is a 404.
+- Regional and store managers read only published waves (services/publishing.py):
+  the pickers offer those, the default is chosen among them, and any other wave asked
+  for (in a link, a PDF, a batch) is a 404 for them. Admins and coordinators read
+  every wave as soon as its visits are approved.
 - The default region is the first of the user's scope in tree order (a regional
-  manager starts at their own region); the default wave is the latest one with an
-  approved visit in the region's stores the user may see, else the client's latest.
+  manager starts at their own region); the default wave is the latest readable one
+  with an approved visit in the region's stores the user may see, else the latest
+  readable one.
   A store manager's /reports/ is their store's scorecard (a list if they have several).
 - Figures are rounded half-up to the checklist's ``decimals`` (1 unless the checklist
   says otherwise), like the PDFs, so a page and its PDF never disagree; every mean
@@ -75,6 +80,7 @@ from ..permissions import (
     store_scope,
 )
 from ..services import report_data, report_periods, scorecards
+from ..services.publishing import published_waves
 from ..services.report_visits import load_checklist
 from . import report_charts
 
@@ -210,11 +216,11 @@ def _select() -> Selection:
     if sel.region is None and sel.regions and not sel.whole:
         sel.region = sel.regions[0]
     _store_filter(sel, user, client_id)
-    sel.waves = _client_waves(client_id)
+    sel.waves = _client_waves(client_id, user)
     sel.wave = wave if wave and wave.client_id == client_id else None
     if sel.wave is None:
         stores = report_data.scoped_stores(user, client_id, sel.region, **sel.filters())
-        found = _latest_reported(client_id, Visit.store_id.in_(stores), sel.waves)
+        found = _latest_reported(user, client_id, Visit.store_id.in_(stores), sel.waves)
         sel.wave = found or (sel.waves[0] if sel.waves else None)
     sel.choice = report_periods.choose(args, sel.waves, _default_day(sel.wave))
     return sel
@@ -261,32 +267,34 @@ def _default_day(wave: Wave | None) -> date:
 
 
 def _wave_or_404(user: User, wave_id: int) -> Wave:
+    """A wave of a client in scope whose results the user may read."""
     visible = select(Client.id).where(client_scope(user))
     wave = db.session.scalars(
-        select(Wave).where(Wave.id == wave_id, Wave.client_id.in_(visible))
+        select(Wave).where(Wave.id == wave_id, Wave.client_id.in_(visible), published_waves(user))
     ).first()
     if wave is None:
         abort(404)
     return wave
 
 
-def _client_waves(client_id: int) -> list[Wave]:
+def _client_waves(client_id: int, user: User) -> list[Wave]:
+    """The client's waves whose results the user may read, latest first."""
     return list(
         db.session.scalars(
             select(Wave)
-            .where(Wave.client_id == client_id)
+            .where(Wave.client_id == client_id, published_waves(user))
             .order_by(Wave.starts_on.desc(), Wave.id.desc())
         )
     )
 
 
-def _latest_reported(client_id: int, visits: Any, waves: list[Wave]) -> Wave | None:
-    """The latest of ``waves`` (the client's, latest first) with an approved visit among
-    ``visits``, else None."""
+def _latest_reported(user: User, client_id: int, visits: Any, waves: list[Wave]) -> Wave | None:
+    """The latest of ``waves`` (the client's readable ones, latest first) with an
+    approved visit among ``visits``, else None."""
     wave_id = db.session.scalars(
         select(Visit.wave_id)
         .join(Wave, Wave.id == Visit.wave_id)
-        .where(Wave.client_id == client_id, Visit.status == APPROVED, visits)
+        .where(Wave.client_id == client_id, published_waves(user), Visit.status == APPROVED, visits)
         .order_by(Wave.starts_on.desc(), Wave.id.desc())
         .limit(1)
     ).first()
@@ -296,28 +304,31 @@ def _latest_reported(client_id: int, visits: Any, waves: list[Wave]) -> Wave | N
 def _wave_for_region(region: Region) -> Wave:
     """The wave asked for (of the region's client), else the default; 404 if none."""
     user = _user()
-    waves = _client_waves(region.client_id)
+    waves = _client_waves(region.client_id, user)
     if (wave_id := request.args.get("wave", type=int)) is not None:
         wave = next((w for w in waves if w.id == wave_id), None)
     else:
         stores = report_data.scoped_stores(user, region.client_id, region)
-        found = _latest_reported(region.client_id, Visit.store_id.in_(stores), waves)
+        found = _latest_reported(user, region.client_id, Visit.store_id.in_(stores), waves)
         wave = found or (waves[0] if waves else None)
     if wave is None:
         abort(404)
     return wave
 
 
-def _wave_for_store(store: Store, wave_id: int | None) -> tuple[Wave | None, list[Wave]]:
-    """The wave asked for (of the store's client; else 404), else the latest in which the
-    store has an approved visit, else the latest that plans it, else the latest."""
-    waves = _client_waves(store.client_id)
+def _wave_for_store(
+    user: User, store: Store, wave_id: int | None
+) -> tuple[Wave | None, list[Wave]]:
+    """Among the waves the user may read: the wave asked for (of the store's client;
+    else 404), else the latest in which the store has an approved visit, else the latest
+    that plans it, else the latest."""
+    waves = _client_waves(store.client_id, user)
     if wave_id is not None:
         wave = next((w for w in waves if w.id == wave_id), None)
         if wave is None:
             abort(404)
         return wave, waves
-    wave = _latest_reported(store.client_id, Visit.store_id == store.id, waves)
+    wave = _latest_reported(user, store.client_id, Visit.store_id == store.id, waves)
     if wave is None:
         planned = set(
             db.session.scalars(
@@ -432,7 +443,7 @@ def question_table(
 def store(store_id: int) -> ResponseReturnValue:
     user = _user()
     shop = get_store_or_404(user, store_id)
-    wave, waves = _wave_for_store(shop, request.args.get("wave", type=int))
+    wave, waves = _wave_for_store(user, shop, request.args.get("wave", type=int))
     card = None
     if wave is not None:
         card = report_data.store_scorecard(shop, wave, user, _language())
@@ -462,7 +473,7 @@ def store(store_id: int) -> ResponseReturnValue:
 def store_pdf(store_id: int) -> ResponseReturnValue:
     user = _user()
     shop = get_store_or_404(user, store_id)
-    wave, _waves = _wave_for_store(shop, request.args.get("wave", type=int))
+    wave, _waves = _wave_for_store(user, shop, request.args.get("wave", type=int))
     if wave is None:
         abort(404)
     language = _language()
@@ -528,7 +539,10 @@ def _own_batch(batch_id: str) -> tuple[dict[str, Any], Region, Wave | None]:
     if progress is None or progress.get("user_id") != user.id:
         abort(404)
     region = get_region_or_404(user, int(progress["region_id"]))
-    return progress, region, db.session.get(Wave, progress["wave_id"])
+    wave = db.session.get(Wave, progress["wave_id"])
+    if wave is not None and not report_data.may_read(user, wave):
+        abort(404)
+    return progress, region, wave
 
 
 @bp.route("/batches/<batch_id>")

@@ -1,22 +1,40 @@
 """Waves for coordinators: the list, set-up (new, edit), generating visits,
-auto-scheduling and "create next wave". The board, progress and visit pages live in
-``wave_board``, on this same blueprint.
+auto-scheduling, "create next wave" and publishing the results. The board, progress
+and visit pages live in ``wave_board``, on this same blueprint.
 
 Admins see every wave; coordinators the waves of their clients; everyone else gets
 404. Every state change is a POST (CSRF is checked app-wide); the services own the
 rules, the views turn their refusals into messages next to the field concerned.
+
+Rules decided here:
+
+- Publishing (services/publishing.py) opens a wave's approved results to the client's
+  managers, now or at a scheduled time. The schedule is typed, and shown, in the time
+  zone of the wave's stores: the zone most of them share (ties: the first by name),
+  named beside the fields; a time already past publishes at once.
+- The wave is locked while it is published, so two coordinators publishing at the
+  same moment publish it once; the second is told it is already published.
 """
 
+from collections import Counter
 from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user
+from flask_wtf import FlaskForm
 from sqlalchemy import ColumnElement, case, func, select
 from sqlalchemy.orm import joinedload
+from wtforms import DateField, TimeField
 from wtforms.fields.choices import SelectChoice
+from wtforms.validators import InputRequired
 
 from forms.waves import SLOT_CHOICES, AddVisitForm, WaveForm, wave_label
 
@@ -32,6 +50,7 @@ from ..models import (
     Region,
     ShopperProfile,
     Store,
+    User,
 )
 from ..models.waves import (
     ACCEPTED,
@@ -49,7 +68,7 @@ from ..models.waves import (
 )
 from ..permissions import client_scope, roles_required
 from ..scheduling.reasons import short
-from ..services import scheduling, waves
+from ..services import publishing, scheduling, waves
 from ..services.notifications import notify_assigned
 
 bp = Blueprint("waves", __name__, url_prefix="/waves")
@@ -336,11 +355,12 @@ def add_visit_form(wave: Wave) -> AddVisitForm:
 def render_wave(wave: Wave, status: int = 200, **context: Any) -> ResponseReturnValue:
     counts = db.session.execute(select(*funnel_columns()).where(Visit.wave_id == wave.id)).one()
     context.setdefault("add_form", add_visit_form(wave))
+    context.setdefault("publish_form", publish_form(wave))
     stores = {s.id: s for s in wave.stores}
     return (
         render_template(
             "waves/show.html", wave=wave, counts=counts, stores=stores,
-            slot_labels=SLOT_LABELS, **context,
+            slot_labels=SLOT_LABELS, publication=publication(wave), **context,
         ),
         status,
     )  # fmt: skip
@@ -411,6 +431,134 @@ def next_wave(wave_id: int) -> ResponseReturnValue:
         "success",
     )
     return redirect(url_for("waves.show", wave_id=new.id))
+
+
+# --- publishing the results ----------------------------------------------------------
+
+
+class PublishForm(FlaskForm):
+    """When to publish, in the time zone of the wave's stores."""
+
+    day = DateField(_l("Date"), validators=[InputRequired()])
+    at = TimeField(_l("Time"), validators=[InputRequired()])
+
+
+@dataclass(frozen=True)
+class Publication:
+    """Where a wave's publication stands, as the wave page shows it."""
+
+    zone: str
+    published_at: datetime | None
+    publish_at: datetime | None
+    publisher: User | None  # who published, or scheduled it
+
+
+def stores_zone(wave: Wave) -> str:
+    """The time zone most of the wave's stores share (ties: the first by name); for a
+    wave without stores yet, that of the client's stores; else UTC."""
+    zones = Counter(store.timezone for store in wave.stores)
+    if zones:
+        return min(zones, key=lambda zone: (-zones[zone], zone))
+    found = db.session.scalars(
+        select(Store.timezone)
+        .where(Store.client_id == wave.client_id)
+        .group_by(Store.timezone)
+        .order_by(func.count().desc(), Store.timezone)
+        .limit(1)
+    ).first()
+    return found or "UTC"
+
+
+def publish_form(wave: Wave) -> PublishForm:
+    """The schedule form, showing the time already scheduled (in the stores' zone)."""
+    if wave.publish_at is None:
+        return PublishForm(prefix="publish")
+    local = wave.publish_at.astimezone(ZoneInfo(stores_zone(wave)))
+    return PublishForm(prefix="publish", data={"day": local.date(), "at": local.time()})
+
+
+def publication(wave: Wave) -> Publication:
+    who = db.session.get(User, wave.published_by_id) if wave.published_by_id else None
+    return Publication(stores_zone(wave), wave.published_at, wave.publish_at, who)
+
+
+def _locked_wave_or_404(wave_id: int) -> Wave:
+    """The wave, its row locked until the commit (PostgreSQL; SQLite writes one at a
+    time anyway), read afresh so a publication that just happened is seen."""
+    wave = get_wave_or_404(wave_id)
+    db.session.refresh(wave, with_for_update=True)
+    return wave
+
+
+def _published_message(wave: Wave, approved: int) -> str:
+    return ngettext(
+        "Results published: the client's managers now see the %(num)d approved visit of "
+        "%(wave)s.",
+        "Results published: the client's managers now see the %(num)d approved visits of "
+        "%(wave)s.",
+        approved, wave=wave.name,
+    )  # fmt: skip
+
+
+def _approved_count(wave: Wave) -> int:
+    query = select(func.count(Visit.id)).where(Visit.wave_id == wave.id, Visit.status == APPROVED)
+    return int(db.session.scalar(query) or 0)
+
+
+@bp.route("/<int:wave_id>/publish", methods=["POST"])
+@roles_required(*STAFF)
+def publish(wave_id: int) -> ResponseReturnValue:
+    wave = _locked_wave_or_404(wave_id)
+    try:
+        publishing.publish_wave(wave, current_user)
+    except publishing.NotPublishable as error:
+        db.session.rollback()
+        flash(str(error), "error")
+        return redirect(url_for("waves.show", wave_id=wave_id))
+    db.session.commit()
+    flash(_published_message(wave, _approved_count(wave)), "success")
+    return redirect(url_for("waves.show", wave_id=wave.id))
+
+
+@bp.route("/<int:wave_id>/publish/schedule", methods=["POST"])
+@roles_required(*STAFF)
+def schedule_publication(wave_id: int) -> ResponseReturnValue:
+    wave = _locked_wave_or_404(wave_id)
+    form = PublishForm(prefix="publish")
+    if not form.validate_on_submit():
+        return render_wave(wave, 422, publish_form=form)
+    zone = stores_zone(wave)
+    at = datetime.combine(form.day.data, form.at.data, ZoneInfo(zone))
+    try:
+        published = publishing.publish_wave(wave, current_user, at)
+    except publishing.NotPublishable as error:  # published meanwhile: nothing to schedule
+        db.session.rollback()
+        flash(str(error), "error")
+        return redirect(url_for("waves.show", wave_id=wave_id))
+    db.session.commit()
+    if published:
+        flash(_("That time has passed, so the results are published now.") + " "
+              + _published_message(wave, _approved_count(wave)), "success")  # fmt: skip
+    else:
+        when = f"{at:%Y-%m-%d %H:%M}"
+        flash(_("Results will be published on %(when)s (%(zone)s).", when=when, zone=zone),
+              "success")  # fmt: skip
+    return redirect(url_for("waves.show", wave_id=wave.id))
+
+
+@bp.route("/<int:wave_id>/publish/cancel", methods=["POST"])
+@roles_required(*STAFF)
+def cancel_publication(wave_id: int) -> ResponseReturnValue:
+    wave = _locked_wave_or_404(wave_id)
+    try:
+        publishing.cancel_schedule(wave)
+    except publishing.NotPublishable as error:
+        db.session.rollback()
+        flash(str(error), "error")
+        return redirect(url_for("waves.show", wave_id=wave_id))
+    db.session.commit()
+    flash(_("The scheduled publication is cancelled; the results stay with the agency."), "success")
+    return redirect(url_for("waves.show", wave_id=wave.id))
 
 
 from . import wave_board  # noqa: E402,F401  (its routes live on this blueprint)

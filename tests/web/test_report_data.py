@@ -32,7 +32,7 @@ from flask import Flask
 from sqlalchemy import select
 
 from auditapp.extensions import db
-from auditapp.models import ChecklistQuestion
+from auditapp.models import ChecklistQuestion, utcnow
 from auditapp.models.answers import Evidence, VisitAnswer, VisitComment
 from auditapp.models.waves import APPROVED, CANCELLED, SUBMITTED, Visit, Wave
 from auditapp.services import checklists, review
@@ -171,6 +171,8 @@ def w(app: Flask, make_client, make_region, make_store, make_user, make_shopper)
             VisitComment(visit_id=w.a1.id, section_key="shop", text="Dusty shelf."),
         ]
     )
+    for wave in (*w.waves, other_wave):  # the client's managers read published waves only
+        wave.published_at = utcnow()
     db.session.flush()
     return w
 

@@ -27,7 +27,7 @@ import pytest
 from flask import Flask
 
 from auditapp.extensions import db
-from auditapp.models import Store
+from auditapp.models import Store, utcnow
 from auditapp.models.waves import Wave
 from auditapp.services import review
 from tests.conftest import count_queries, csrf_token, login, page_text
@@ -59,6 +59,9 @@ def w(app: Flask, make_client, make_region, make_store, make_user, make_shopper)
         (w.store_south, GOOD, w.wave),
     ]:  # fmt: skip
         approved(w, store, fields, wave)
+    for wave in (w.winter, w.wave):  # the client's managers read published waves only
+        wave.published_at = utcnow()
+    db.session.commit()
     return w
 
 

@@ -17,6 +17,7 @@ import pytest
 from openpyxl import load_workbook
 
 from auditapp.extensions import db
+from auditapp.models import utcnow
 from auditapp.services import report_exports, review
 from reports.tabular import XLSX_MIME
 from tests.conftest import login, page_text
@@ -49,6 +50,8 @@ def w(app, make_client, make_region, make_store, make_user, make_shopper):
     w.store_manager = make_user("sm.area.x@example.com", "store_manager", client=w.client,
                                 stores=[w.store_area], can_export=True)  # fmt: skip
     w.outsider_coordinator.can_export = True
+    for wave in (w.wave, w.wave2, w.other_wave):  # client roles read published waves only
+        wave.published_at = utcnow()
     db.session.commit()
     return w
 

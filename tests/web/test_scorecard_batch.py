@@ -19,7 +19,7 @@ import pytest
 from flask import Flask
 
 from auditapp.extensions import db
-from auditapp.models import Region, Store, User
+from auditapp.models import Region, Store, User, utcnow
 from auditapp.models.waves import Wave
 from auditapp.services import scorecards
 
@@ -79,6 +79,7 @@ def world(
         }
         wave = make_wave(client, [s for code, s in stores.items() if code != "S09"])
         wave.name = "2026年第一季度"
+        wave.published_at = utcnow()  # the client's managers read published waves only
         admin = make_user("batch-admin@example.com", "admin", locale="zh_Hans")
         manager = make_user(
             "batch-rm@example.com", "regional_manager", client=client, regions=[shanghai]

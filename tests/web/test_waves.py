@@ -569,8 +569,9 @@ def test_board_groups_filters_and_does_not_grow_queries_with_visits(
         assert page.status_code == 200
         counts[by] = len(statements)
     # Whatever the number of visits (84 here): the wave, the user, the regions, the
-    # page count, the page with its stores, regions and shoppers, the per-region sums.
-    assert counts == {"day": 7, "store": 7, "shopper": 7}, counts
+    # page count, the page with its stores, regions and shoppers, the per-region sums,
+    # and the top bar's count of unread alerts.
+    assert counts == {"day": 8, "store": 8, "shopper": 8}, counts
     page = web.get(f"/waves/{wave.id}/board?by=shopper")
     assert "<h2>Ann" in page.text and "Unassigned" in page.text
     by_store = web.get(f"/waves/{wave.id}/board?by=store")

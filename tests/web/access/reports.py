@@ -7,7 +7,8 @@ the South manager get 404, and the store manager only reaches their own store.
 /reports/ itself opens for every reader (it shows what their scope holds; a store
 manager is sent on to their store). A batch's progress page and ZIP belong to the user
 who started the batch (here the admin, over an empty region, so it is done at once).
-The wave is the one the waves matrix makes (access/waves.py), kept on the cast."""
+The wave is the one the waves matrix makes (access/waves.py), kept on the cast, and
+published, since the client's managers read published waves only."""
 
 from typing import Any
 
@@ -25,14 +26,14 @@ from . import (
     STORE_MANAGER,
     Route,
 )
-from .waves import _objects
+from .waves import published_wave
 
 READERS = frozenset({ADMIN, COORDINATOR_X, COORDINATOR_Y, REGIONAL_NORTH, REGIONAL_SOUTH})
 NORTH = frozenset({ADMIN, COORDINATOR_X, REGIONAL_NORTH})
 
 
 def _wave_id(cast: Any) -> int:
-    wave_id: int = _objects(cast).wave.id
+    wave_id: int = published_wave(cast).id
     return wave_id
 
 
@@ -41,7 +42,7 @@ def _batch(cast: Any) -> str:
     found: str | None = getattr(cast, "_report_batch", None)
     if found is None:
         empty = org.save_region(None, cast.client_x, {"code": "EMPTY", "name": "Empty"})
-        wave = _objects(cast).wave
+        wave = published_wave(cast)
         found = scorecards.start_region_batch(empty, wave, cast.users[ADMIN], "en")
         db.session.commit()
         cast._report_batch = found

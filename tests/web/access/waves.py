@@ -1,10 +1,12 @@
 """Waves are agency work: admins and the coordinators of the wave's client plan,
-schedule and assign; every other signed-in user gets 404, including a coordinator of
-another client. The list and "new wave" belong to every coordinator (each sees and
-creates only within their own clients).
+schedule, assign and publish the results; every other signed-in user gets 404,
+including a coordinator of another client. The list and "new wave" belong to every
+coordinator (each sees and creates only within their own clients).
 
 The objects are made on first use and kept on the cast: a wave of client X over its
-three stores, with generated (planned) visits."""
+three stores, with generated (planned) visits, not yet published. The report and
+export matrices publish it (:func:`published_wave`), so that the client's managers
+reach its pages; unpublished, it is a 404 for them (tests/web/test_publication.py)."""
 
 from datetime import date
 from types import SimpleNamespace
@@ -13,6 +15,7 @@ from typing import Any
 from flask import url_for
 
 from auditapp.extensions import db
+from auditapp.models import utcnow
 from auditapp.services import checklists, waves
 
 from . import ADMIN, COORDINATOR_X, COORDINATOR_Y, Route
@@ -45,6 +48,15 @@ def _objects(cast: Any) -> SimpleNamespace:
         found = SimpleNamespace(wave=wave, visit=visits[0], store=visits[0].store)
         cast._waves = found
     return found
+
+
+def published_wave(cast: Any) -> Any:
+    """The matrix wave, its results published to the client's managers."""
+    wave = _objects(cast).wave
+    if wave.published_at is None:
+        wave.published_at = utcnow()
+        db.session.commit()
+    return wave
 
 
 def _wave(endpoint: str) -> Any:
@@ -82,6 +94,13 @@ ACCESS = {
             "add-slot": "midday",
         },
     ),
+    "waves.publish": _wave_route("waves.publish", ("POST",)),
+    "waves.schedule_publication": _wave_route(
+        "waves.schedule_publication",
+        ("POST",),
+        lambda _c: {"publish-day": "2031-04-05", "publish-at": "10:00"},
+    ),
+    "waves.cancel_publication": _wave_route("waves.cancel_publication", ("POST",)),
     "waves.visit": Route(_visit("waves.visit"), OF_CLIENT_X),
     "waves.assign": _visit_route("waves.assign", lambda c: {"shopper_id": str(c.shopper_a.id)}),
     "waves.release": _visit_route("waves.release"),
