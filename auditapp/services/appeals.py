@@ -88,6 +88,7 @@ from .evidence import EvidenceRejected
 from .follow_up_files import MAX_FILES, photo_path, store_photo
 from .report_visits import load_checklist
 from .results import record_results
+from .review import lock_visit
 from .review_screen import answer_text, points
 from .visit_answers import answer_fields, check_answers, form_for, plain, stored_answers
 
@@ -339,20 +340,10 @@ def _filed(appeal: Appeal) -> None:
 # --- deciding -------------------------------------------------------------------------
 
 
-def _lock(visit: Visit) -> Visit:
-    """The visit read again under a row lock (PostgreSQL; SQLite writes one at a time)."""
-    return db.session.scalars(
-        select(Visit)
-        .where(Visit.id == visit.id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).one()
-
-
 def _pending(appeal: Appeal, user: User) -> tuple[Appeal, Visit]:
     """The appeal and its visit read again, the visit locked first, once the user may
     decide and the appeal is still pending."""
-    visit = _lock(appeal.visit)
+    visit = lock_visit(appeal.visit)
     appeal = db.session.scalars(
         select(Appeal).where(Appeal.id == appeal.id).execution_options(populate_existing=True)
     ).one()

@@ -12,10 +12,11 @@ Rules decided here:
 """
 
 import hashlib
+import io
 import uuid
 from pathlib import Path
 
-from flask import current_app
+from flask import Response, abort, current_app, send_file
 from flask_babel import gettext as _
 from sqlalchemy import ColumnElement, func, select
 
@@ -82,6 +83,24 @@ def photo_path(row: FollowUpFile, thumb: bool = False) -> Path | None:
     """Where the stored photo (or its thumbnail) is; None when there is none."""
     name = row.thumb_name if thumb else row.stored_name
     return None if not name else _folder(create=False) / name
+
+
+def photo_response(row: FollowUpFile | None, thumb: bool) -> Response:
+    """The stored photo (or its thumbnail) as a response, 404 when there is none. Who
+    may see a photo can change: the response is private and cached only briefly."""
+    path = None if row is None else photo_path(row, thumb=thumb)
+    if row is None or path is None or not path.is_file():
+        abort(404)
+    response = send_file(
+        io.BytesIO(path.read_bytes()),
+        mimetype=media.JPEG,  # stored upright as JPEG, whatever was uploaded
+        conditional=True,
+        etag=path.name,  # stored names are never reused
+        last_modified=row.created_at,
+    )
+    response.headers["Cache-Control"] = "private, max-age=600"
+    response.headers["Content-Disposition"] = "inline"
+    return response
 
 
 def photos(*, action_id: int | None = None, appeal_id: int | None = None) -> list[FollowUpFile]:

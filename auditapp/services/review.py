@@ -94,7 +94,7 @@ class ReviewInvalid(DomainError):
 # --- actions ------------------------------------------------------------------------
 
 
-def _lock(visit: Visit) -> Visit:
+def lock_visit(visit: Visit) -> Visit:
     """The visit read again under a row lock (PostgreSQL; SQLite writes one at a time)."""
     return db.session.scalars(
         select(Visit)
@@ -114,7 +114,7 @@ def _reviewable(visit: Visit) -> None:
 
 def start_review(visit: Visit, reviewer: User) -> Visit:
     """Submitted -> in review, with ``reviewer`` as its reviewer."""
-    visit = _lock(visit)
+    visit = lock_visit(visit)
     if visit.status == IN_REVIEW:
         if visit.reviewer_id == reviewer.id:
             return visit
@@ -128,7 +128,7 @@ def start_review(visit: Visit, reviewer: User) -> Visit:
 
 def release_review(visit: Visit, reviewer: User) -> Visit:
     """In review -> submitted: back in the queue for anyone."""
-    visit = _lock(visit)
+    visit = lock_visit(visit)
     if visit.status != IN_REVIEW:
         raise NotReviewable(_("This visit is not in review."))
     move(visit, SUBMITTED, reviewer, _("Review released"))
@@ -157,7 +157,7 @@ def edit_answer(
 ) -> ReviewEdit | None:
     """Changes one answer as the reviewer typed it (``fields``: the question's posted
     form fields), rescores the visit and records why. None when nothing changed."""
-    visit = _lock(visit)
+    visit = lock_visit(visit)
     _reviewable(visit)
     checklist = scoring_checklist(visit.checklist_version)
     question = next((q for q in checklist.questions() if q.key == question_key), None)
@@ -257,7 +257,7 @@ def return_visit(
             )
         if text:
             per_question[key] = text
-    visit = _lock(visit)
+    visit = lock_visit(visit)
     _reviewable(visit)
     move(visit, RETURNED, reviewer, _("Returned for changes"))
     visit.reviewer_id = reviewer.id
@@ -297,7 +297,7 @@ def notify_returned(visit: Visit) -> None:
 
 def approve(visit: Visit, reviewer: User) -> PayLine:
     """Approves the visit: its results count from now on and the shopper is owed."""
-    visit = _lock(visit)
+    visit = lock_visit(visit)
     _reviewable(visit)
     visit.approved_at = utcnow()
     visit.reviewer_id = reviewer.id

@@ -23,7 +23,6 @@ Rules decided here (the rules of actions themselves are in services/actions.py):
 - Times are shown in the store's time zone. Shoppers are never named.
 """
 
-import io
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -33,12 +32,10 @@ from babel.dates import format_datetime
 from flask import (
     Blueprint,
     abort,
-    current_app,
     flash,
     redirect,
     render_template,
     request,
-    send_file,
     url_for,
 )
 from flask.typing import ResponseReturnValue
@@ -402,25 +399,7 @@ def photo(action_id: int, file_id: int) -> ResponseReturnValue:
     row = db.session.scalars(
         select(FollowUpFile).where(FollowUpFile.id == file_id, FollowUpFile.action_id == action.id)
     ).first()
-    if row is None:
-        abort(404)
-    thumb = request.args.get("thumb") == "1"
-    path = follow_up_files.photo_path(row, thumb=thumb)
-    if path is None or not path.is_file():
-        if path is not None:
-            current_app.logger.warning("action photo %s: file %s is missing", row.id, path)
-        abort(404)
-    response = send_file(
-        io.BytesIO(path.read_bytes()),
-        mimetype="image/jpeg",  # stored as JPEG whatever was uploaded
-        conditional=True,
-        etag=path.name,  # stored names are never reused
-        last_modified=row.created_at,
-    )
-    # Who may see a photo can change: private, and not for long.
-    response.headers["Cache-Control"] = "private, max-age=600"
-    response.headers["Content-Disposition"] = "inline"
-    return response
+    return follow_up_files.photo_response(row, request.args.get("thumb") == "1")
 
 
 # --- did the fix stick? ------------------------------------------------------------------------

@@ -19,11 +19,10 @@ Rules decided here (the rules of appeals themselves are in services/appeals.py):
   client's stores in their scope, and no per-shopper table.
 """
 
-import io
 from dataclasses import dataclass, field
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
 from flask_babel import gettext as _
@@ -42,7 +41,7 @@ from ..permissions import client_scope, roles_required
 from ..services import appeals as service
 from ..services import evidence as evidence_service
 from ..services.checklists import scoring_checklist
-from ..services.follow_up_files import MAX_FILES, photo_path, photos
+from ..services.follow_up_files import MAX_FILES, photo_response, photos
 from ..services.pseudonyms import pseudonym
 from ..services.review_screen import score_text
 from ..services.visit_answers import answer_fields, form_for, stored_answers
@@ -277,20 +276,7 @@ def photo(appeal_id: int, file_id: int) -> ResponseReturnValue:
     row = db.session.scalars(
         select(FollowUpFile).where(FollowUpFile.id == file_id, FollowUpFile.appeal_id == appeal.id)
     ).first()
-    if row is None:
-        abort(404)
-    path = photo_path(row, thumb=request.args.get("thumb") == "1")
-    if path is None or not path.is_file():
-        abort(404)
-    response = send_file(
-        io.BytesIO(path.read_bytes()),
-        mimetype="image/jpeg",  # stored upright as JPEG, whatever was uploaded
-        etag=path.name,  # stored names are never reused
-        last_modified=row.created_at,
-    )
-    response.headers["Cache-Control"] = "private, max-age=600"
-    response.headers["Content-Disposition"] = "inline"
-    return response
+    return photo_response(row, request.args.get("thumb") == "1")
 
 
 # --- appeal rates -----------------------------------------------------------------------
