@@ -67,7 +67,7 @@ def test_store_list_query_count_does_not_grow_with_rows(
     add_stores(make_store, acme_client, [north, area, south], 5, 25)
     many = queries_for(app, client, "/stores/")
     assert few == many
-    assert many <= 8
+    assert many <= 9  # with the top bar's unread-alerts count for managers
 
 
 def test_shopper_list_query_count_does_not_grow_with_rows(
