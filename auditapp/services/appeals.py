@@ -54,7 +54,6 @@ from sqlalchemy import ColumnElement, case, exists, false, func, literal, select
 from sqlalchemy.exc import IntegrityError
 
 import scoring
-from forms.builder import field_name, na_name
 from scoring.answers import clean_answer
 
 from ..errors import DomainError, NotFound
@@ -64,14 +63,12 @@ from ..models import (
     COORDINATOR,
     REGIONAL_MANAGER,
     STORE_MANAGER,
-    ChecklistQuestion,
     Client,
     ShopperProfile,
     Store,
     User,
     utcnow,
 )
-from ..models.answers import VisitAnswer
 from ..models.follow_up import (
     APPEAL_PENDING,
     APPEAL_REJECTED,
@@ -79,7 +76,6 @@ from ..models.follow_up import (
     Appeal,
     FollowUpFile,
 )
-from ..models.review import ReviewEdit
 from ..models.waves import APPROVED, Visit, Wave
 from ..permissions import client_scope, store_scope
 from . import actions, alerts
@@ -88,9 +84,9 @@ from .evidence import EvidenceRejected
 from .follow_up_files import MAX_FILES, photo_path, store_photo
 from .report_visits import load_checklist
 from .results import record_results
-from .review import lock_visit
+from .review import lock_visit, posted_change, record_edits, write_answers
 from .review_screen import answer_text, points
-from .visit_answers import answer_fields, check_answers, form_for, plain, stored_answers
+from .visit_answers import plain, stored_answers
 
 MAX_REASON_CHARS = 2000
 MAX_NOTE_CHARS = 2000
@@ -366,13 +362,6 @@ def _clean_note(note: str | None) -> str:
     return text
 
 
-def _same(a: object, b: object) -> bool:
-    """Equal answers; the options of a multi answer in any order."""
-    if isinstance(a, tuple) and isinstance(b, tuple):
-        return set(a) == set(b) and len(a) == len(b)
-    return bool(plain(a) == plain(b))
-
-
 def _decide(appeal: Appeal, user: User, status: str, note: str) -> None:
     appeal.status = status
     appeal.decision_note = note
@@ -402,54 +391,31 @@ def uphold(
     text = _clean_note(note)
     key = appeal.question_key
     checklist = scoring_checklist(visit.checklist_version)
-    rows = stored_answers(visit)
-    current = scoring.validate_answers(checklist, {k: r.value for k, r in rows.items()})
-    if key not in current.visible:
+    change = posted_change(visit, checklist, key, fields, language)
+    if change.hidden:
         raise AppealInvalid(
             "value", _("This question is now hidden by an earlier answer; reject the appeal.")
         )
-    own = (field_name(key), na_name(key))
-    merged = {k: v for k, v in answer_fields(checklist, current.answers).items() if k not in own}
-    merged.update({k: v for k, v in fields.items() if k in own})
-    answers, errors = check_answers(visit, checklist, form_for(checklist, merged, language), merged)
-    if key in errors:
-        raise AppealInvalid("value", errors[key])
-    new_value = answers.get(key)
-    if _same(new_value, current.answers.get(key)):
+    if change.error is not None:
+        raise AppealInvalid("value", change.error)
+    if change.unchanged:
         raise AppealInvalid(
             "value", _("The answer is unchanged: change it to uphold, or reject the appeal.")
         )
-    candidate = {k: v for k, v in current.answers.items() if k != key}
-    if new_value is not None:
-        candidate[key] = new_value
-    after = scoring.validate_answers(checklist, candidate).answers
-    changed = [key] + [k for k in current.answers if k not in after and k != key]
 
     if not _upheld_before(visit, appeal):
         _keep_original(visit)
     score_before = visit.score
-    _write_answers(visit, rows, {k: after.get(k) for k in changed})
+    write_answers(visit, change)
     record_results(visit)
     reason = _("Appeal upheld: %(note)s", note=text)
-    for changed_key in changed:
-        db.session.add(
-            ReviewEdit(
-                visit_id=visit.id,
-                editor_id=user.id,
-                question_key=changed_key,
-                before=plain(current.answers.get(changed_key)),
-                after=plain(after.get(changed_key)),
-                reason=reason,
-                score_before=score_before if changed_key == key else visit.score,
-                score_after=visit.score,
-            )
-        )
-    appeal.answer_after = plain(new_value)
+    record_edits(visit, user, change, reason, score_before, visit.score)
+    appeal.answer_after = plain(change.value)
     appeal.score_before = score_before
     appeal.score_after = visit.score
     _decide(appeal, user, APPEAL_UPHELD, text)
     db.session.flush()
-    _decided(appeal, changed)
+    _decided(appeal, change.changed)
     return appeal
 
 
@@ -466,28 +432,6 @@ def _keep_original(visit: Visit) -> None:
     visit.original_score_exact = visit.score_exact
     visit.original_result = visit.result
     visit.original_grade = visit.grade
-
-
-def _write_answers(visit: Visit, rows: dict[str, VisitAnswer], values: dict[str, Any]) -> None:
-    """The new values of the changed questions (None: the answer is removed)."""
-    question_ids = dict(
-        db.session.execute(
-            select(ChecklistQuestion.key, ChecklistQuestion.id).where(
-                ChecklistQuestion.version_id == visit.checklist_version_id
-            )
-        ).all()
-    )
-    for key, value in values.items():
-        row = rows.get(key)
-        if value is None and row is not None:
-            db.session.delete(row)
-        elif row is not None:
-            row.value = plain(value)
-        elif value is not None:
-            db.session.add(
-                VisitAnswer(visit_id=visit.id, question_id=question_ids[key], value=plain(value))
-            )
-    db.session.flush()
 
 
 def _decided(appeal: Appeal, changed: list[str]) -> None:

@@ -34,8 +34,10 @@ Rules decided here:
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date
@@ -167,20 +169,14 @@ def edit_answer(
         raise ReviewInvalid(
             question_key, _("Photos cannot be edited; return the visit to ask for others.")
         )
-    rows = stored_answers(visit)
-    current = scoring.validate_answers(checklist, {k: r.value for k, r in rows.items()})
-    if question_key not in current.visible:
+    change = posted_change(visit, checklist, question_key, fields, language)
+    if change.hidden:
         raise ReviewInvalid(
             question_key, _("This question is hidden by an earlier answer; it takes no answer.")
         )
-    own = (field_name(question_key), na_name(question_key))
-    merged = {k: v for k, v in answer_fields(checklist, current.answers).items() if k not in own}
-    merged.update({k: v for k, v in fields.items() if k in own})
-    answers, errors = check_answers(visit, checklist, form_for(checklist, merged, language), merged)
-    if question_key in errors:
-        raise ReviewInvalid(question_key, errors[question_key])
-    new_value = answers.get(question_key)
-    if _same(new_value, current.answers.get(question_key)):
+    if change.error is not None:
+        raise ReviewInvalid(question_key, change.error)
+    if change.unchanged:
         return None
     reason = (reason or "").strip()
     if not reason:
@@ -189,18 +185,68 @@ def edit_answer(
         raise ReviewInvalid(
             "reason", _("Please keep the reason under %(n)d characters.", n=MAX_REASON_CHARS)
         )
-    candidate = dict(current.answers)
-    candidate.pop(question_key, None)
-    if new_value is not None:
-        candidate[question_key] = new_value
-    after = scoring.validate_answers(checklist, candidate).answers
-    changed = [question_key] + [k for k in current.answers if k not in after and k != question_key]
-    outcome = scoring.score_visit(checklist, after)
+    outcome = scoring.score_visit(checklist, change.after)
 
     if visit.status == SUBMITTED:
         visit = start_review(visit, reviewer)
     score_before, score_after = visit.score, _score(outcome.score)
     set_score(visit, outcome)
+    write_answers(visit, change)
+    main = record_edits(visit, reviewer, change, reason, score_before, score_after)
+    db.session.flush()
+    return main
+
+
+@dataclass(frozen=True)
+class AnswerChange:
+    """One question's answer as posted (its form fields), against the visit's current
+    answers: the answers after it, where later questions it hides lose theirs."""
+
+    key: str
+    rows: dict[str, VisitAnswer]  # the stored answers, by question key
+    before: dict[str, Any]  # the visible answers now
+    after: dict[str, Any]
+    value: Any  # the posted value, as the form read it
+    hidden: bool = False  # the question is hidden by an earlier answer: nothing was read
+    error: str | None = None  # the form's message for the posted value
+
+    @property
+    def unchanged(self) -> bool:
+        return _same(self.value, self.before.get(self.key))
+
+    @property
+    def changed(self) -> list[str]:
+        """The question, then the questions it hides that had an answer."""
+        return [self.key] + [k for k in self.before if k not in self.after and k != self.key]
+
+
+def posted_change(
+    visit: Visit,
+    checklist: scoring.Checklist,
+    key: str,
+    fields: Mapping[str, str | list[str]],
+    language: str | None = None,
+) -> AnswerChange:
+    """Reads the question's posted fields with the same form builder and checks as the
+    shopper's form, every other answer staying as it is."""
+    rows = stored_answers(visit)
+    current = scoring.validate_answers(checklist, {k: r.value for k, r in rows.items()})
+    if key not in current.visible:
+        return AnswerChange(key, rows, current.answers, current.answers, None, hidden=True)
+    own = (field_name(key), na_name(key))
+    merged = {k: v for k, v in answer_fields(checklist, current.answers).items() if k not in own}
+    merged.update({k: v for k, v in fields.items() if k in own})
+    answers, errors = check_answers(visit, checklist, form_for(checklist, merged, language), merged)
+    value = answers.get(key)
+    candidate = {k: v for k, v in current.answers.items() if k != key}
+    if value is not None:
+        candidate[key] = value
+    after = scoring.validate_answers(checklist, candidate).answers
+    return AnswerChange(key, rows, current.answers, after, value, error=errors.get(key))
+
+
+def write_answers(visit: Visit, change: AnswerChange) -> None:
+    """Stores the changed questions' new answers (removing those that have none)."""
     question_ids = dict(
         db.session.execute(
             select(ChecklistQuestion.key, ChecklistQuestion.id).where(
@@ -208,9 +254,8 @@ def edit_answer(
             )
         ).all()
     )
-    main: ReviewEdit | None = None
-    for key in changed:
-        value, row = after.get(key), rows.get(key)
+    for key in change.changed:
+        value, row = change.after.get(key), change.rows.get(key)
         if value is None and row is not None:
             db.session.delete(row)
         elif row is not None:
@@ -219,20 +264,34 @@ def edit_answer(
             db.session.add(
                 VisitAnswer(visit_id=visit.id, question_id=question_ids[key], value=plain(value))
             )
-        edit = ReviewEdit(
+    db.session.flush()
+
+
+def record_edits(
+    visit: Visit,
+    editor: User,
+    change: AnswerChange,
+    reason: str,
+    score_before: Decimal | None,
+    score_after: Decimal | None,
+) -> ReviewEdit:
+    """One ReviewEdit per changed question; the first (the question itself) is
+    returned. A question removed by the change has the new score on both sides."""
+    edits = [
+        ReviewEdit(
             visit_id=visit.id,
-            editor_id=reviewer.id,
+            editor_id=editor.id,
             question_key=key,
-            before=plain(current.answers.get(key)),
-            after=plain(value),
+            before=plain(change.before.get(key)),
+            after=plain(change.after.get(key)),
             reason=reason,
-            score_before=score_before if key == question_key else score_after,
+            score_before=score_before if key == change.key else score_after,
             score_after=score_after,
         )
-        db.session.add(edit)
-        main = main or edit
-    db.session.flush()
-    return main
+        for key in change.changed
+    ]
+    db.session.add_all(edits)
+    return edits[0]
 
 
 def return_visit(

@@ -121,13 +121,7 @@ def store(store_id: int) -> ResponseReturnValue:
 @roles_required(STORE_MANAGER)
 def visit(visit_id: int) -> ResponseReturnValue:
     user = _user()
-    found = db.session.scalars(
-        select(Visit)
-        .join(Store, Store.id == Visit.store_id)
-        .join(Wave, Wave.id == Visit.wave_id)
-        .where(Visit.id == visit_id, Visit.status == APPROVED, Wave.published_at.is_not(None))
-        .where(store_scope(user))
-    ).first()
+    found = appeals.appealable_visit(user, visit_id)  # a published visit of their store
     if found is None:
         abort(404)
     details = visit_details(found.store, found.wave, _language())
