@@ -18,13 +18,12 @@ from datetime import datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import current_app
 from sqlalchemy import func, select
 
 import scoring
 from forms.builder import field_name
 
-from .demo_review import _waves
+from .demo_review import _waves, services_at_work
 from .demo_visits import _storefront
 from .extensions import db
 from .models import Client, CorrectiveAction, Store, User
@@ -73,21 +72,15 @@ def follow_up_demo(
     coordinator: User, regional: User, store_manager: User, demo_store: Store,
     clients: list[Client],
 ) -> None:  # fmt: skip
-    # Alerts link back to the site and mail in line, as in demo_review.py.
-    jobs_mode = current_app.config.get("JOBS_MODE")
-    current_app.config["JOBS_MODE"] = "inline"
-    try:
-        with current_app.test_request_context(base_url="http://127.0.0.1:5000"):
-            for client in clients:
-                previous, running = _waves(client)
-                publishing.publish_wave(previous, coordinator)
-                publishing.publish_wave(running, coordinator, at=_after_end(running))
-            db.session.flush()
-            _work_actions(clients[0], coordinator, regional, store_manager, demo_store)
-            _appeal(coordinator, store_manager, demo_store)
-            db.session.flush()
-    finally:
-        current_app.config["JOBS_MODE"] = jobs_mode
+    with services_at_work():  # alerts link back to the site and mail in line
+        for client in clients:
+            previous, running = _waves(client)
+            publishing.publish_wave(previous, coordinator)
+            publishing.publish_wave(running, coordinator, at=_after_end(running))
+        db.session.flush()
+        _work_actions(clients[0], coordinator, regional, store_manager, demo_store)
+        _appeal(coordinator, store_manager, demo_store)
+        db.session.flush()
 
 
 def demo_store(regional: User) -> Store:

@@ -12,6 +12,8 @@ coordinator has paid part of it, all through the real services.
   client's is in a run not yet paid.
 """
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 
 from flask import current_app
@@ -41,22 +43,29 @@ EDIT_REASON = (
 def review_demo(
     reviewer: User, coordinator: User, demo_shopper: User, clients: list[Client]
 ) -> None:
-    # Mail to shoppers links back to the site; give the services a request to build it.
-    # Its delivery runs in line: a background thread would wait on the demo's writes.
+    with services_at_work():
+        for client in clients:
+            previous, running = _waves(client)
+            _review_previous(previous, reviewer, demo_shopper)
+            _start_one(running, reviewer)
+        db.session.flush()
+        for number, client in enumerate(clients):
+            run = pay.create_run(client, coordinator)
+            if number % 2:
+                pay.mark_paid(run, coordinator, f"DEMO-{client.code}-001")
+        db.session.flush()
+
+
+@contextmanager
+def services_at_work() -> Iterator[None]:
+    """What the services need from the command line: mail links back to the site, so
+    they get a request to build it; mail is delivered in line, as a background thread
+    would wait on the demo's writes."""
     jobs_mode = current_app.config.get("JOBS_MODE")
     current_app.config["JOBS_MODE"] = "inline"
     try:
         with current_app.test_request_context(base_url="http://127.0.0.1:5000"):
-            for client in clients:
-                previous, running = _waves(client)
-                _review_previous(previous, reviewer, demo_shopper)
-                _start_one(running, reviewer)
-            db.session.flush()
-            for number, client in enumerate(clients):
-                run = pay.create_run(client, coordinator)
-                if number % 2:
-                    pay.mark_paid(run, coordinator, f"DEMO-{client.code}-001")
-            db.session.flush()
+            yield
     finally:
         current_app.config["JOBS_MODE"] = jobs_mode
 
