@@ -53,7 +53,7 @@ from zoneinfo import ZoneInfo
 from flask_babel import force_locale, format_date
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import ColumnElement, and_, false, select
+from sqlalchemy import ColumnElement, Select, and_, false, select
 
 import scoring
 
@@ -341,8 +341,9 @@ def _unverified(store_id: int, checklist_id: int) -> dict[str, CorrectiveAction]
     return {action.question_key: action for action in rows}
 
 
-def _store_manager(store_id: int) -> User | None:
-    return db.session.scalars(
+def _store_managers(store_id: int) -> Select[tuple[User]]:
+    """The store's active store managers."""
+    return (
         select(User)
         .join(user_stores, user_stores.c.user_id == User.id)
         .where(
@@ -350,9 +351,12 @@ def _store_manager(store_id: int) -> User | None:
             User.role == STORE_MANAGER,
             User.active.is_(True),
         )
-        .order_by(User.id)
-        .limit(1)
-    ).first()
+    )
+
+
+def _store_manager(store_id: int) -> User | None:
+    """The owner of a new action: the store's first store manager."""
+    return db.session.scalars(_store_managers(store_id).order_by(User.id).limit(1)).first()
 
 
 def _finding(visit: Visit, action: CorrectiveAction, answer: _Answer, comment: str) -> None:
@@ -574,18 +578,7 @@ def reopen(action: CorrectiveAction, user: User, note: str | None) -> None:
 
 def store_managers(store: Store) -> list[User]:
     """Who an action of the store can be given to: its active store managers."""
-    return list(
-        db.session.scalars(
-            select(User)
-            .join(user_stores, user_stores.c.user_id == User.id)
-            .where(
-                user_stores.c.store_id == store.id,
-                User.role == STORE_MANAGER,
-                User.active.is_(True),
-            )
-            .order_by(User.name, User.id)
-        )
-    )
+    return list(db.session.scalars(_store_managers(store.id).order_by(User.name, User.id)))
 
 
 def reassign(action: CorrectiveAction, user: User, owner_id: int | None) -> None:
