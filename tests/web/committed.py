@@ -14,6 +14,7 @@ from auditapp.models import (
     ChecklistSection,
     ChecklistVersion,
     Client,
+    OutboxMail,
     Region,
     ShopperConflict,
     ShopperProfile,
@@ -56,6 +57,9 @@ def remove_committed(
         conn.execute(delete(Checklist).where(Checklist.id == checklist_id))
         conn.execute(delete(ShopperConflict).where(ShopperConflict.shopper_id.in_(shopper_ids)))
         conn.execute(delete(ShopperProfile).where(ShopperProfile.id.in_(shopper_ids)))
+        # Mail the world's people were sent (alerts, notices) names them, not their ids.
+        emails = select(User.email).where(User.id.in_(user_ids))
+        conn.execute(delete(OutboxMail).where(OutboxMail.to.in_(emails)))
         conn.execute(delete(User).where(User.id.in_(user_ids)))
         conn.execute(delete(Store).where(Store.id == store_id))
         conn.execute(delete(Region).where(Region.id == region_id))
