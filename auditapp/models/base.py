@@ -6,9 +6,9 @@ from typing import Any
 from sqlalchemy import DateTime
 from sqlalchemy.types import TypeDecorator
 
+from ..clock import utcnow
 
-def utcnow() -> datetime:
-    return datetime.now(UTC)
+__all__ = ["UTCDateTime", "in_list", "utcnow"]
 
 
 class UTCDateTime(TypeDecorator[datetime]):

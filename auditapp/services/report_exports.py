@@ -65,6 +65,7 @@ from forms.waves import wave_label
 from scoring.answers import clean_answer
 from scoring.exact import show_number
 
+from .. import clock
 from ..extensions import db
 from ..models import (
     ADMIN,
@@ -321,7 +322,7 @@ def _safe_name(text: str) -> str:
 
 
 def filename(wave: Wave, shape: str) -> str:
-    stamp = datetime.now(UTC).strftime("%Y%m%d")
+    stamp = clock.utcnow().strftime("%Y%m%d")
     return f"results-{_safe_name(wave.client.code)}-wave{wave.id}-{shape}-{stamp}"
 
 

@@ -27,7 +27,7 @@ import re
 import secrets
 import tempfile
 import zipfile
-from datetime import UTC, date, datetime
+from datetime import date
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -39,6 +39,7 @@ from sqlalchemy import or_, select
 from reports import charts, render
 from reports.cards import RegionReport, StoreScorecard
 
+from .. import clock
 from ..config import LANGUAGES
 from ..extensions import db
 from ..jobs import enqueue
@@ -98,7 +99,7 @@ def _pdf(template: str, language: str, decimals: int, **values: Any) -> bytes:
             **values,
             language=language,
             places=decimals,
-            today=date.today(),
+            today=clock.today(),
             **_helpers(),
         )
         page_label = render.page_label_stylesheet(gettext("Page {page} of {pages}"))
@@ -329,4 +330,4 @@ def _write_json(path: Path, data: dict[str, Any]) -> None:
 
 
 def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
+    return clock.utcnow().isoformat(timespec="seconds")

@@ -56,6 +56,7 @@ from sqlalchemy import select
 from reports import data
 from reports.cards import QuestionStat, TagLine
 
+from .. import clock
 from ..extensions import db
 from ..models import (
     ADMIN,
@@ -260,7 +261,7 @@ def _known_filter() -> tuple[str | None, str | None]:
 def _default_day(wave: Wave | None) -> date:
     """The day whose month, quarter or year a period picker starts at: the default
     wave's last day, or today while it runs."""
-    today = date.today()
+    today = clock.today()
     if wave is None:
         return today
     return max(wave.starts_on, min(wave.ends_on, today))
