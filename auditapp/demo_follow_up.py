@@ -24,7 +24,7 @@ import scoring
 from forms.builder import field_name
 
 from .demo_review import _waves, services_at_work
-from .demo_visits import _storefront
+from .demo_visits import DemoFactMissing, _storefront
 from .extensions import db
 from .models import Client, CorrectiveAction, Store, User
 from .models.follow_up import (
@@ -41,6 +41,8 @@ from .services.checklists import scoring_checklist
 from .services.visit_answers import stored_answers
 
 LOCAL = ZoneInfo("Asia/Shanghai")
+
+
 STATES = (ACTION_OPEN, ACTION_IN_PROGRESS, ACTION_RESOLVED, ACTION_VERIFIED, ACTION_REOPENED)
 WORKED = 15  # actions walked through STATES in turn; the rest stay open
 FIX_NOTE = (
@@ -116,6 +118,10 @@ def _work_actions(
             .order_by(CorrectiveAction.store_id != demo_store.id, Store.code, CorrectiveAction.id)
         )
     )
+    if len(found) < len(STATES):
+        raise DemoFactMissing(
+            f"{client.code} has {len(found)} open actions, the demo needs {len(STATES)}"
+        )
     rng = random.Random(8)
     for index, action in enumerate(found[:WORKED]):
         own = action.store_id == demo_store.id
@@ -136,10 +142,16 @@ def _work_actions(
 
 def _appeal(coordinator: User, store_manager: User, store: Store) -> None:
     """Three disputed "no" answers of plain yes/no questions: one upheld, one rejected,
-    one waiting."""
+    one waiting. The findings are the ones the appeal service itself accepts, so the
+    demo never files an appeal the app would refuse, whatever day it is built on."""
     rng = random.Random(9)
-    disputes = _disputable(store)[: len(APPEAL_REASONS)]
-    for number, ((visit, key), reason) in enumerate(zip(disputes, APPEAL_REASONS, strict=False)):
+    disputes = _disputable(store_manager, store)[: len(APPEAL_REASONS)]
+    if len(disputes) < len(APPEAL_REASONS):
+        raise DemoFactMissing(
+            f"store {store.code} has {len(disputes)} appealable findings, "
+            f"the demo needs {len(APPEAL_REASONS)}"
+        )
+    for number, ((visit, key), reason) in enumerate(zip(disputes, APPEAL_REASONS, strict=True)):
         photo = (_storefront(store, rng), "evidence.jpg")
         appeal = appeals.file_appeal(visit, store_manager, key, reason, [photo])
         if number == 0:
@@ -148,9 +160,10 @@ def _appeal(coordinator: User, store_manager: User, store: Store) -> None:
             appeals.reject(appeal, coordinator, REJECT_NOTE)
 
 
-def _disputable(store: Store) -> list[tuple[Visit, str]]:
+def _disputable(store_manager: User, store: Store) -> list[tuple[Visit, str]]:
     """(visit, question key) of the store's published visits answered "no" to a plain
-    yes/no question, oldest visit first."""
+    yes/no question that the store manager may appeal now (it cost the store points),
+    oldest visit first."""
     visits = db.session.scalars(
         select(Visit)
         .join(Wave, Wave.id == Visit.wave_id)
@@ -164,6 +177,8 @@ def _disputable(store: Store) -> list[tuple[Visit, str]]:
         answers: dict[str, Any] = {k: r.value for k, r in stored_answers(visit).items()}
         for question in checklist.questions():
             plain = question.type == "yes_no" and not question.options
-            if plain and answers.get(question.key) == "no":
+            if not (plain and answers.get(question.key) == "no"):
+                continue
+            if appeals.can_appeal(store_manager, visit, question.key) is None:
                 found.append((visit, question.key))
     return found

@@ -28,8 +28,16 @@ from .models.waves import ACCEPTED, Visit, Wave
 from .services import evidence, visit_form
 from .services.checklists import scoring_checklist
 
+
+class DemoFactMissing(RuntimeError):
+    """The data built so far lacks a fact the next demo step is built on."""
+
+
 QUIRKS = ("far", "short", "copied", "same_photo", "late")
-QUIRK_EVERY = 4  # one done visit in four of the running wave has a quirk
+QUIRK_EVERY = 4  # at most one done visit in four of the running waves has a quirk
+# A visit starts up to 110 minutes into its window, lasts up to 40 and is sent up to
+# 120 later: one whose window ended more recently is still with its shopper.
+SENT_WITHIN = timedelta(hours=5)
 
 # Overall comments, each used once per client so only the "copied" quirk repeats one.
 COMMENTS = (
@@ -49,11 +57,12 @@ COMMENTS = (
 
 
 def done_visits(now: datetime) -> list[Visit]:
-    """Visits the demo shoppers did: accepted, with the window already over."""
+    """Visits the demo shoppers did and sent: accepted, with the window over long enough
+    for a late start, the visit and the sending to lie in the past (see _do_visit)."""
     return list(
         db.session.scalars(
             select(Visit)
-            .where(Visit.status == ACCEPTED, Visit.window_end <= now)
+            .where(Visit.status == ACCEPTED, Visit.window_end <= now - SENT_WITHIN)
             .order_by(Visit.window_start, Visit.id)
         )
     )
@@ -63,21 +72,30 @@ def submit_done_visits(now: datetime | None = None) -> list[Visit]:
     now = now or utcnow()
     rng = random.Random(20261125)
     visits = done_visits(now)
+    quirks = _quirks([v for v in visits if v.wave.status != "closed"])
     used_comments: dict[int, int] = {}  # client id -> comments used so far
     last_photo: dict[str, bytes] = {}
-    for index, visit in enumerate(visits):
-        wave = visit.wave
-        running = wave.ends_on >= now.date()
-        quirk = QUIRKS[(index // QUIRK_EVERY) % len(QUIRKS)] if running else None
-        if running and index % QUIRK_EVERY:
-            quirk = None
+    for visit in visits:
+        quirk = quirks.get(visit.id)
         photo = _storefront(visit.store, rng)
         if quirk == "same_photo" and "previous" in last_photo:
             photo = last_photo["previous"]
         last_photo["previous"] = photo
-        comment = _comment(wave, used_comments, quirk, rng)
+        comment = _comment(visit.wave, used_comments, quirk, rng)
         _do_visit(visit, rng, quirk, photo, comment)
     return visits
+
+
+def _quirks(running: list[Visit]) -> dict[int, str]:
+    """Visit id -> quirk: each quirk once, on every QUIRK_EVERY-th done visit of the
+    running waves (closer together when fewer are done), so the review queue shows
+    every kind of flag beside clean visits."""
+    if len(running) < 2 * len(QUIRKS):
+        raise DemoFactMissing(
+            f"the running waves have {len(running)} done visits, too few to show every quirk"
+        )
+    step = min(QUIRK_EVERY, len(running) // len(QUIRKS))
+    return {running[i * step].id: quirk for i, quirk in enumerate(QUIRKS)}
 
 
 def _do_visit(

@@ -87,9 +87,15 @@ def _wait_until_up(url: str, process: subprocess.Popen[bytes], log: Path) -> Non
 
 
 @contextmanager
-def serve(home: Path, seed: list[list[str]]) -> Iterator[SimpleNamespace]:
+def serve(
+    home: Path, seed: list[list[str]], fake_time: str | None = None
+) -> Iterator[SimpleNamespace]:
     """A fresh app in `home`: migrated, seeded by the `seed` commands, served by a
-    subprocess with its own SQLite file. Yields its url, database path and log."""
+    subprocess with its own SQLite file. Yields its url, database path and log.
+    With `fake_time` (a faketime start such as "@2027-12-31 15:45:00", read as UTC)
+    every step and the server run from that moment on, as they would on a machine
+    whose clock says so."""
+    wrap = ["faketime", "-f", fake_time] if fake_time else []
     log, database = home / "server.log", home / "live.sqlite3"
     env = {
         **os.environ,
@@ -98,17 +104,18 @@ def serve(home: Path, seed: list[list[str]]) -> Iterator[SimpleNamespace]:
         "AUDITAPP_UPLOAD_FOLDER": str(home / "uploads"),
         "AUDITAPP_LOGIN_IP_MAX_FAILURES": "1000",
         "PYTHONUNBUFFERED": "1",
+        "TZ": "UTC",
         "FLASK_DEBUG": "0",
     }
     env.pop("AUDITAPP_TEST_DATABASE_URL", None)
-    _step(env, [FLASK, "--app", "auditapp", "db", "upgrade"], log)
+    _step(env, [*wrap, FLASK, "--app", "auditapp", "db", "upgrade"], log)
     for command in seed:
-        _step(env, command, log)
+        _step(env, [*wrap, *command], log)
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
     with log.open("a") as out:
         process = subprocess.Popen(
-            [FLASK, "--app", "auditapp", "run", "--host", "127.0.0.1", "--port", str(port),
+            [*wrap, FLASK, "--app", "auditapp", "run", "--host", "127.0.0.1", "--port", str(port),
              "--no-reload", "--no-debugger", "--with-threads"],
             cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
         )  # fmt: skip

@@ -49,7 +49,8 @@ def _query(demo: SimpleNamespace, sql: str, *args: Any) -> list[tuple[Any, ...]]
 
 
 def _open_finding(demo: SimpleNamespace) -> tuple[int, int, int, str]:
-    """(store id, wave id, visit id, question key) of an appealable "no"."""
+    """(store id, wave id, visit id, question key) of an appealable "no": one that
+    cost the store points, as the visit's stored question result shows."""
     rows = _query(
         demo,
         """SELECT v.store_id, v.wave_id, v.id, q.key FROM visit v
@@ -58,7 +59,9 @@ def _open_finding(demo: SimpleNamespace) -> tuple[int, int, int, str]:
            JOIN wave w ON w.id = v.wave_id AND w.published_at IS NOT NULL
            JOIN visit_answer a ON a.visit_id = v.id
            JOIN checklist_question q ON q.id = a.question_id AND q.type = 'yes_no'
+           JOIN visit_question_result r ON r.visit_id = v.id AND r.question_id = q.id
            WHERE v.status = 'approved' AND a.value = '"no"'
+             AND r.applicable AND r.earned < r.possible
              AND NOT EXISTS (SELECT 1 FROM checklist_option o WHERE o.question_id = q.id)
              AND NOT EXISTS (SELECT 1 FROM appeal p
                              WHERE p.visit_id = v.id AND p.question_key = q.key)

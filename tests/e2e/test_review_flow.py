@@ -5,7 +5,8 @@ reviewer approves it and the shopper is owed the visit's fee.
 Runs on a server of its own loaded with the full demo, whose running wave has
 submitted visits waiting in the queue, some with integrity flags. The test reads the
 server's SQLite file (never the app's objects) only to learn which flagged visit to
-follow and whose phone to pick up."""
+follow and whose phone to pick up. The server's clock says it is noon on 29 February
+(faketime), a day that exists one year in four."""
 
 import json
 import re
@@ -23,12 +24,14 @@ from tests.e2e.conftest import DEMO, DEMO_PASSWORD, PHONE, _page, serve
 pytestmark = pytest.mark.e2e
 
 REVIEWER = "reviewer@demo.auditapp.cn"
+LEAP_DAY_NOON = "@2028-02-29 04:00:00"  # UTC; noon in Shanghai
 NOTE = "Please correct the greeting answer: the photo shows nobody at the door."
 
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SimpleNamespace]:
-    with serve(tmp_path_factory.mktemp("review-live"), [DEMO]) as server:
+    home = tmp_path_factory.mktemp("review-live")
+    with serve(home, [DEMO], fake_time=LEAP_DAY_NOON) as server:
         yield server
 
 

@@ -3,7 +3,9 @@ visit and finds it in My visits.
 
 This needs the full demo (shoppers, waves, open visits), not the small seed of the
 shared live server, so the module starts its own server the same way, loaded with
-``flask demo``. Screenshots go to test-artifacts/ (git-ignored)."""
+``flask demo``, on a machine whose clock says it is 23:45 on New Year's Eve in the
+stores' time zone (faketime), so the demo and the board hold on the year's last
+evening. Screenshots go to test-artifacts/ (git-ignored)."""
 
 import re
 from collections.abc import Iterator
@@ -18,12 +20,14 @@ from tests.e2e.conftest import DEMO, DEMO_PASSWORD, _page, serve
 pytestmark = pytest.mark.e2e
 
 SHOPPER = "shopper@demo.auditapp.cn"
+NEW_YEARS_EVE_LATE = "@2027-12-31 15:45:00"  # UTC; 23:45 in Shanghai
 
 
 @pytest.fixture(scope="module")
 def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """Base URL of a fresh app loaded with the full demo (waves, shoppers)."""
-    with serve(tmp_path_factory.mktemp("demo-live"), [DEMO]) as server:
+    home = tmp_path_factory.mktemp("demo-live")
+    with serve(home, [DEMO], fake_time=NEW_YEARS_EVE_LATE) as server:
         yield server.url
 
 
