@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 from typing import Any
 
 from wtforms import Field, Form, SelectMultipleField, StringField
 from wtforms.validators import ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget, NumberInput
+
+from scoring import (
+    EXPONENT,
+    MAX_PLACES,
+    MAX_WHOLE_DIGITS,
+    TOO_LONG,
+    NumberError,
+    parse_number,
+    to_fraction,
+)
 
 
 class CheckboxListField(SelectMultipleField):
@@ -19,12 +28,27 @@ class CheckboxListField(SelectMultipleField):
 
 
 class ExactNumberField(StringField):
-    """A number input read as an exact Decimal; blank is None, NaN and infinity are errors."""
+    """A number input read as an exact Decimal by scoring's bounded parser (a decimal
+    comma is taken too); blank is None. Exponents, NaN, infinity and numbers with too
+    many digits are errors, each with its own message (``invalid_message``,
+    ``exponent_message``, and ``too_long_message`` with %(whole)d and %(places)d; the
+    builder passes translated ones)."""
 
     widget = NumberInput(step="any")
 
     def __init__(self, label: Any = None, validators: Any = None, **kw: Any) -> None:
         self.invalid_message = kw.pop("invalid_message", "Not a valid number.")
+        self.messages = {
+            EXPONENT: kw.pop(
+                "exponent_message",
+                "Write a plain number, without an exponent (1000, not 1e3).",
+            ),
+            TOO_LONG: kw.pop(
+                "too_long_message",
+                "Write a plain number with at most %(whole)d digits before the decimal point"
+                " and %(places)d after it.",
+            ),
+        }
         super().__init__(label, validators, **kw)
 
     def _value(self) -> str:
@@ -38,18 +62,19 @@ class ExactNumberField(StringField):
             self.data = None
             return
         try:
-            number = Decimal(text.replace(",", "."))
-        except InvalidOperation:
+            self.data = parse_number(text, decimal_comma=True)
+        except NumberError as error:
             self.data = None
-            raise ValueError(self.invalid_message) from None
-        if not number.is_finite():
-            self.data = None
-            raise ValueError(self.invalid_message)
-        self.data = number
+            message = self.messages.get(error.reason, self.invalid_message)
+            if error.reason == TOO_LONG:
+                message = message % {"whole": MAX_WHOLE_DIGITS, "places": MAX_PLACES}
+            raise ValueError(message) from None
 
 
 class Between:
-    """Exact bounds check for ExactNumberField (either bound may be None)."""
+    """Exact bounds check for ExactNumberField (either bound may be None). The value goes
+    through scoring's bounded to_fraction, so no Decimal, however it was made, turns
+    into a huge integer here."""
 
     def __init__(self, low: Fraction | None, high: Fraction | None, message: str) -> None:
         self.low, self.high, self.message = low, high, message
@@ -57,8 +82,10 @@ class Between:
     def __call__(self, form: Form, field: Field) -> None:
         if field.data is None:
             return
-        value = Fraction(field.data)
-        if (self.low is not None and value < self.low) or (
-            self.high is not None and value > self.high
+        value = to_fraction(field.data)
+        if (
+            value is None
+            or (self.low is not None and value < self.low)
+            or (self.high is not None and value > self.high)
         ):
             raise ValidationError(self.message)

@@ -28,6 +28,7 @@ Rules decided here:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, time
@@ -56,6 +57,7 @@ from .answer_fields import Between, CheckboxListField, ExactNumberField
 Gettext = Callable[[str], str]
 SCALE_RADIO_LIMIT = 11  # wider scales are typed as a number instead of a radio row
 NONE_OF_THESE = ""  # option values are never empty, so this cannot clash
+_WHOLE_CHOICE = re.compile(r"-?[0-9]{1,15}")  # a scale or nps radio's value
 
 
 def _identity(text: str) -> str:
@@ -183,6 +185,11 @@ def _make_number(question: Question, ctx: Context) -> UnboundField:
         validators=[Optional(), Between(low, high, message)],
         render_kw=render,
         invalid_message=ctx.gettext("Not a valid number."),
+        exponent_message=ctx.gettext("Write a plain number, without an exponent (1000, not 1e3)."),
+        too_long_message=ctx.gettext(
+            "Write a plain number with at most %(whole)d digits before the decimal point"
+            " and %(places)d after it."
+        ),
         **_kw(question, ctx),
     )
 
@@ -227,7 +234,8 @@ def _number_answer(field: Field) -> object:
     if isinstance(data, str):  # a scale or nps radio
         if data == NA:
             return NA
-        return int(data) if data.lstrip("-").isdigit() else data
+        # Bounded, ASCII digits only: int() of 5,000 digits or of "²" raises.
+        return int(data) if _WHOLE_CHOICE.fullmatch(data) else data
     return data
 
 

@@ -125,12 +125,29 @@ def _timezone(form: FlaskForm, field: Field) -> None:
         raise ValidationError(_l("Unknown time zone.")) from None
 
 
+# The longest text each store and shopper field takes (the columns' sizes). The forms
+# below and the CSV/XLSX imports (services/imports.py) both apply them.
+STORE_TEXT_LIMITS = {
+    "code": 32,
+    "name": 200,
+    "address": 300,
+    "city": 100,
+    "manager_name": 120,
+    "manager_phone": 40,
+}
+SHOPPER_TEXT_LIMITS = {"name": 120, "home_city": 100}
+
+
+def _store_length(name: str) -> Length:
+    return Length(max=STORE_TEXT_LIMITS[name])
+
+
 class StoreForm(FlaskForm):
-    code = StringField(_l("Store code"), validators=[DataRequired(), Length(max=32)])
-    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
+    code = StringField(_l("Store code"), validators=[DataRequired(), _store_length("code")])
+    name = StringField(_l("Name"), validators=[DataRequired(), _store_length("name")])
     region_id = SelectField(_l("Region"), coerce=int, choices=[])
-    address = StringField(_l("Address"), validators=[Length(max=300)])
-    city = StringField(_l("City"), validators=[Length(max=100)])
+    address = StringField(_l("Address"), validators=[_store_length("address")])
+    city = StringField(_l("City"), validators=[_store_length("city")])
     latitude = ParsedField(_l("Latitude"), parser=parse_latitude)
     longitude = ParsedField(_l("Longitude"), parser=parse_longitude)
     timezone = StringField(_l("Time zone"), default="Asia/Shanghai", validators=[_timezone])
@@ -144,8 +161,8 @@ class StoreForm(FlaskForm):
     target_age_bands = MultiCheckboxField(
         _l("Target customers: age bands"), choices=_options(AGE_BAND_CHOICES)
     )
-    manager_name = StringField(_l("Store manager"), validators=[Length(max=120)])
-    manager_phone = StringField(_l("Manager phone"), validators=[Length(max=40)])
+    manager_name = StringField(_l("Store manager"), validators=[_store_length("manager_name")])
+    manager_phone = StringField(_l("Manager phone"), validators=[_store_length("manager_phone")])
     manager_email = EmailField(_l("Manager e-mail"), validators=[Optional(), Email()])
     notes = TextAreaField(_l("Notes"))
     status = SelectField(_l("Status"), choices=_options(STORE_STATUS_CHOICES))
@@ -172,10 +189,14 @@ for _day, _label in WEEKDAY_CHOICES:
 
 class ShopperForm(FlaskForm):
     email = EmailField(_l("E-mail"), validators=[DataRequired(), Email()])
-    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
+    name = StringField(
+        _l("Name"), validators=[DataRequired(), Length(max=SHOPPER_TEXT_LIMITS["name"])]
+    )
     gender = SelectField(_l("Gender"), choices=_options(GENDER_CHOICES), default="undisclosed")
     birth_year = IntegerField(_l("Birth year"), validators=[Optional(), NumberRange(1900, 2100)])
-    home_city = StringField(_l("Home city"), validators=[Length(max=100)])
+    home_city = StringField(
+        _l("Home city"), validators=[Length(max=SHOPPER_TEXT_LIMITS["home_city"])]
+    )
     home_latitude = ParsedField(_l("Home latitude"), parser=parse_latitude)
     home_longitude = ParsedField(_l("Home longitude"), parser=parse_longitude)
     languages = ParsedField(

@@ -1,10 +1,21 @@
 """Parsers for the text shapes people type into forms and spreadsheets.
-Each returns the parsed value or raises ValueError with a message for the user."""
+Each returns the parsed value or raises ValueError with a message for the user.
+Numbers go through scoring's one bounded parser (scoring/numbers.py)."""
 
 import re
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from flask_babel import gettext as _
+
+from scoring import (
+    EXPONENT,
+    MAX_PLACES,
+    MAX_WHOLE_DIGITS,
+    TOO_LONG,
+    NumberError,
+    parse_number,
+    parse_whole_number,
+)
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _TIME = re.compile(r"^([01]\d|2[0-4]):([0-5]\d)$")
@@ -29,15 +40,33 @@ def format_hours(hours: list[str] | None) -> str:
     return "closed" if not hours else f"{hours[0]}-{hours[1]}"
 
 
+def number_message(error: NumberError, label: str) -> str:
+    """What to tell a person whose ``label`` field scoring's number parser refused."""
+    if error.reason == EXPONENT:
+        return _(
+            "%(label)s: write a plain number, without an exponent (1000, not 1e3).",
+            label=label,
+        )
+    if error.reason == TOO_LONG:
+        return _(
+            "%(label)s: write a plain number with at most %(whole)d digits before the"
+            " decimal point and %(places)d after it.",
+            label=label,
+            whole=MAX_WHOLE_DIGITS,
+            places=MAX_PLACES,
+        )
+    return _("%(label)s must be a number.", label=label)
+
+
 def parse_decimal(text: str, low: Decimal, high: Decimal, label: str) -> Decimal | None:
     text = text.strip()
     if not text:
         return None
     try:
-        value = Decimal(text)
-    except InvalidOperation:
-        raise ValueError(_("%(label)s must be a number.", label=label)) from None
-    if not value.is_finite() or not low <= value <= high:
+        value = parse_number(text)
+    except NumberError as error:
+        raise ValueError(number_message(error, label)) from None
+    if not low <= value <= high:
         raise ValueError(
             _("%(label)s must be between %(low)s and %(high)s.", label=label, low=low, high=high)
         )
@@ -56,9 +85,12 @@ def parse_int(text: str, low: int, high: int, label: str) -> int | None:
     text = text.strip()
     if not text:
         return None
-    if not re.fullmatch(r"-?\d+", text):
-        raise ValueError(_("%(label)s must be a whole number.", label=label))
-    value = int(text)
+    try:
+        value = parse_whole_number(text)
+    except NumberError as error:
+        if error.reason != TOO_LONG:
+            raise ValueError(_("%(label)s must be a whole number.", label=label)) from None
+        raise ValueError(number_message(error, label)) from None
     if not low <= value <= high:
         raise ValueError(
             _("%(label)s must be between %(low)s and %(high)s.", label=label, low=low, high=high)

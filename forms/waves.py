@@ -13,7 +13,6 @@ from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
-    DecimalField,
     HiddenField,
     IntegerField,
     SelectField,
@@ -32,6 +31,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
+from .answer_fields import Between, ExactNumberField
 from .choices import STORE_FORMAT_CHOICES, TIER_CHOICES
 from .org import MultiCheckboxField, _options
 from .parsing import parse_list
@@ -50,6 +50,35 @@ SLOT_CHOICES = [
 ]
 SLOT_KEYS = tuple(key for key, _label in SLOT_CHOICES)
 TIER_KEYS = tuple(key for key, _label in TIER_CHOICES)
+
+
+MAX_MONEY = 1_000_000  # per visit: far above any fee, far below the money column's limit
+
+
+def _money(label: Any) -> ExactNumberField:
+    """An amount in the wave's currency: a plain number from 0 to MAX_MONEY with at most
+    two decimal places, read by the bounded parser (no exponent, NaN or huge number
+    reaches the database)."""
+    return ExactNumberField(
+        label,
+        default=0,
+        validators=[
+            InputRequired(),
+            Between(0, MAX_MONEY, _l("Between 0 and %(n)s.", n=f"{MAX_MONEY:,}")),
+            _cents,
+        ],
+        invalid_message=_l("Not a valid number."),
+        exponent_message=_l("Write a plain number, without an exponent (1000, not 1e3)."),
+        too_long_message=_l(
+            "Write a plain number with at most %(whole)d digits before the decimal point"
+            " and %(places)d after it."
+        ),
+    )
+
+
+def _cents(form: Any, field: Any) -> None:
+    if field.data is not None and field.data != round(field.data, 2):
+        raise ValidationError(_("Use at most two decimal places."))
 
 
 def _count(label: Any, default: int) -> IntegerField:
@@ -97,12 +126,8 @@ class WaveForm(FlaskForm):
     share_closing = _share(_l("Last hour before closing (%)"), 20)
     weekend_share = _share(_l("Weekend share (%)"), 30)
 
-    fee = DecimalField(
-        _l("Shopper fee"), places=2, default=0, validators=[InputRequired(), NumberRange(min=0)]
-    )
-    expense_cap = DecimalField(
-        _l("Expense cap"), places=2, default=0, validators=[InputRequired(), NumberRange(min=0)]
-    )
+    fee = _money(_l("Shopper fee"))
+    expense_cap = _money(_l("Expense cap"))
     currency = StringField(
         _l("Currency"),
         default="CNY",

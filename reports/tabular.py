@@ -3,15 +3,16 @@ neutralised on the way out and undone on the way back in."""
 
 import csv
 import io
-import zipfile
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, datetime, time
 from decimal import Decimal
 from os import PathLike
 from typing import IO
 
-from openpyxl import Workbook, load_workbook
+from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+from reports.workbooks import open_workbook, sheet_rows
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -45,11 +46,15 @@ def unsafe_cell(text: str) -> str:
 
 def read_table(data: bytes) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
     """Header and (line number, row) pairs. Line numbers are what a person sees in
-    a spreadsheet: the header is line 1, the first data row line 2."""
+    a spreadsheet: the header is line 1, the first data row line 2. Raises TableError,
+    or WorkbookRefused for an XLSX workbook that reports/workbooks.py refuses."""
     if data.startswith(b"PK\x03\x04"):
         rows = _xlsx_rows(data)
     else:
-        rows = list(csv.reader(io.StringIO(_decode(data))))
+        try:
+            rows = list(csv.reader(io.StringIO(_decode(data))))
+        except csv.Error as exc:  # e.g. a field beyond csv.field_size_limit()
+            raise TableError("csv") from exc
     if not rows or not any(cell.strip() for cell in rows[0]):
         raise TableError("empty")
     header = [cell.strip().lower() for cell in rows[0]]
@@ -75,17 +80,16 @@ def _decode(data: bytes) -> str:
 
 
 def _xlsx_rows(data: bytes) -> list[list[str]]:
+    """The first sheet's cells as text; WorkbookRefused (reports/workbooks.py) for a
+    workbook that is damaged, too large, carries a DTD or holds a formula."""
+    book = open_workbook(data)
     try:
-        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
-        raise TableError("xlsx") from exc
-    sheet = book.worksheets[0]
-    rows = [
-        ["" if v is None else _cell_text(v) for v in row]
-        for row in sheet.iter_rows(values_only=True)
-    ]
-    book.close()
-    return rows
+        if not book.worksheets:
+            raise TableError("xlsx")
+        sheet = book.worksheets[0]
+        return [["" if v is None else _cell_text(v) for v in row] for row in sheet_rows(sheet)]
+    finally:
+        book.close()
 
 
 def _cell_text(value: object) -> str:

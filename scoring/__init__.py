@@ -31,11 +31,28 @@ from scoring.model import (
     Section,
     localized,
 )
+from scoring.numbers import (
+    EXPONENT,
+    INVALID,
+    MAX_PLACES,
+    MAX_WHOLE_DIGITS,
+    TOO_LONG,
+    NumberError,
+    exact_number,
+    parse_number,
+    parse_whole_number,
+)
 from scoring.points import nps_category
 from scoring.visit import AnswerError, QuestionResult, SectionResult, VisitResult, score_visit
 
 __all__ = [
+    "MAX_PLACES",
+    "MAX_WHOLE_DIGITS",
     "NA",
+    "EXPONENT",
+    "INVALID",
+    "TOO_LONG",
+    "NumberError",
     "QUESTION_TYPES",
     "SCORED_TYPES",
     "Answer",
@@ -58,12 +75,15 @@ __all__ = [
     "condition_holds",
     "dump_checklist",
     "dumps_exact",
+    "exact_number",
     "lint_checklist",
     "load_checklist",
     "loads_exact",
     "localized",
     "missing_required",
     "nps_category",
+    "parse_number",
+    "parse_whole_number",
     "round_half_up",
     "score_visit",
     "to_fraction",

@@ -1,8 +1,10 @@
 """``python -m scoring CHECKLIST.json ANSWERS.json``: score one visit, print one JSON object.
 
 Exit status 0 with the result on stdout; 2 with the reasons on stderr when a file is
-missing or unreadable, is not JSON, or the checklist has structural or lint errors, or an
-answer is invalid. Lint warnings go to stderr and do not stop scoring.
+missing, unreadable or larger than 10 MB, is not JSON (or nests more than 32 levels
+deep, or writes a number with an exponent or too many digits: scoring/numbers.py), or
+the checklist has structural or lint errors, or an answer is invalid. Lint warnings go
+to stderr and do not stop scoring.
 """
 
 from __future__ import annotations
@@ -17,9 +19,11 @@ from scoring.document_fields import ChecklistError
 from scoring.exact import dumps_exact, loads_exact
 from scoring.lint import lint_checklist
 from scoring.model import Checklist
+from scoring.numbers import NumberError
 from scoring.visit import AnswerError, score_visit
 
 USAGE_ERROR = 2
+MAX_INPUT_BYTES = 10 * 2**20  # a checklist or answers file is far smaller
 
 
 class _InputError(Exception):
@@ -60,14 +64,20 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _read_json(path: str) -> Any:
     try:
-        with open(path, encoding="utf-8") as file:
-            text = file.read()
+        with open(path, "rb") as file:
+            data = file.read(MAX_INPUT_BYTES + 1)  # never more than the limit into memory
     except OSError as error:
         raise _InputError([f"{path}: cannot read file: {error.strerror or error}"]) from None
+    if len(data) > MAX_INPUT_BYTES:
+        raise _InputError([f"{path}: larger than {MAX_INPUT_BYTES // 2**20} MB"])
+    try:
+        text = data.decode("utf-8")
     except UnicodeDecodeError as error:
         raise _InputError([f"{path}: not UTF-8 text: {error.reason}"]) from None
     try:
         return loads_exact(text)
+    except NumberError as error:
+        raise _InputError([f"{path}: {error}"]) from None
     except ValueError as error:
         raise _InputError([f"{path}: not valid JSON: {error}"]) from None
 

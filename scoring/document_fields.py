@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any, TypeVar
 
-from scoring.exact import to_fraction
 from scoring.model import Translations
+from scoring.numbers import INVALID, NumberError, exact_number
 
 ROOT_PATH = "(document)"
 T = TypeVar("T")
@@ -91,10 +91,13 @@ class FieldReader:
         value = obj.get(field)
         if value is None:
             return None
-        number = to_fraction(value)
-        if number is None:
-            self.problem(join_path(path, field), "must be a number")
-        elif at_least is not None and number < at_least:
+        try:
+            number = exact_number(value)
+        except NumberError as error:
+            message = "must be a number" if error.reason == INVALID else error.explanation
+            self.problem(join_path(path, field), message)
+            return None
+        if at_least is not None and number < at_least:
             self.problem(join_path(path, field), f"must be at least {at_least}")
             return None
         return number

@@ -4,28 +4,39 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Mapping
 from decimal import Decimal
 from fractions import Fraction
+from itertools import accumulate
 from typing import Any
+
+from scoring.numbers import NumberError, exact_number, parse_number, parse_whole_number
+
+# A checklist document nests about ten levels deep; far deeper is an attack on the
+# recursive parser and on everything that walks the result.
+MAX_JSON_DEPTH = 32
+# A string, or an unterminated one up to the end of the text: from an opening quote it
+# always matches, and possessively, so the text is scanned once whatever it holds.
+_JSON_STRING = re.compile(r'"(?:[^"\\]++|\\.)*+(?:"|\\?\Z)', re.DOTALL)
+_NOT_BRACKET = re.compile(r"[^\[\]{}]++")
+_DEPTH_CHANGE = {"[": 1, "{": 1, "]": -1, "}": -1}
 
 
 def to_fraction(value: object) -> Fraction | None:
-    """The exact value of a JSON-ish number, or None when ``value`` is not a finite number.
+    """The exact value of a JSON-ish number, or None when ``value`` is not a finite number
+    within the bounds of scoring/numbers.py (MAX_WHOLE_DIGITS before the point,
+    MAX_PLACES after it), so that no value, however it got here, makes arithmetic
+    expensive.
 
     Booleans are not numbers here (JSON ``true`` must never count as 1). A ``float`` is read
     through its shortest repr, so ``0.1`` means one tenth, which is what the person typed;
     documents parsed with :func:`loads_exact` never contain floats at all.
     """
-    if isinstance(value, bool):
+    try:
+        return exact_number(value)
+    except NumberError:
         return None
-    if isinstance(value, int | Fraction):
-        return Fraction(value)
-    if isinstance(value, Decimal):
-        return Fraction(value) if value.is_finite() else None
-    if isinstance(value, float):
-        return Fraction(Decimal(repr(value))) if math.isfinite(value) else None
-    return None
 
 
 def round_half_up(value: Fraction, places: int) -> Decimal:
@@ -79,14 +90,28 @@ def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 def loads_exact(text: str) -> Any:
     """Parse JSON with non-integers as Decimal; reject NaN/Infinity and duplicate keys.
 
-    Raises ValueError (json.JSONDecodeError is one) with a readable message.
+    Every number goes through scoring/numbers.py (no exponents, bounded digits) and the
+    nesting is bounded by MAX_JSON_DEPTH, both checked before anything big is built.
+    Raises ValueError (json.JSONDecodeError and NumberError are ones) with a readable
+    message.
     """
+    _check_depth(text)
     return json.loads(
         text,
-        parse_float=Decimal,
+        parse_float=parse_number,
+        parse_int=parse_whole_number,
         parse_constant=_reject_constant,
         object_pairs_hook=_unique_keys,
     )
+
+
+def _check_depth(text: str) -> None:
+    """ValueError when arrays and objects nest more than MAX_JSON_DEPTH levels deep
+    (brackets inside strings do not count). Linear in the text, whatever it is."""
+    brackets = _NOT_BRACKET.sub("", _JSON_STRING.sub("", text))
+    depths = accumulate(map(_DEPTH_CHANGE.__getitem__, brackets))
+    if max(depths, default=0) > MAX_JSON_DEPTH:
+        raise ValueError(f"arrays and objects nest more than {MAX_JSON_DEPTH} levels deep")
 
 
 def dumps_exact(value: object) -> str:

@@ -9,15 +9,21 @@ shape ``version_document`` gives), or raises ChecklistFileError listing EVERY pr
 what could not be read, the structural problems of the document, and the lint errors
 that would block publishing. It never saves anything.
 
-Reading rules: numbers are read exactly (no binary floats); YAML booleans are only
-``true``/``false`` (so an option value ``yes`` or ``no`` stays text) and dates are not
-converted; duplicate keys in a JSON or YAML object are problems.
+Reading rules: numbers are read exactly (no binary floats) and only when written
+plainly (scoring/numbers.py: no exponents, at most 15 digits before the point); YAML
+booleans are only ``true``/``false`` (so an option value ``yes`` or ``no`` stays text)
+and dates are not converted; duplicate keys in a JSON or YAML object are problems.
+
+Hostile files are refused before they cost anything: JSON and YAML files larger than
+MAX_TEXT_BYTES, nesting deeper than MAX_DEPTH, YAML aliases, and workbooks that
+reports/workbooks.py refuses (DTDs, formulas, zip bombs). When no document can be read
+at all the error is UnreadableFile, which the import form shows at its file field.
 """
 
 import json
 import re
-from collections.abc import Sequence
-from decimal import Decimal, InvalidOperation
+from collections.abc import Hashable, Sequence
+from decimal import Decimal
 from typing import Any
 
 import yaml
@@ -31,6 +37,8 @@ from . import checklists_xlsx, checklists_xlsx_read
 from .checklists_checks import storage_problems
 from .checklists_rows import version_document
 
+MAX_TEXT_BYTES = 1 * 2**20  # a JSON or YAML checklist; reading YAML takes ~3 s per MB
+MAX_DEPTH = 32  # a checklist document nests about ten levels deep
 JSON_MIME = "application/json"
 YAML_MIME = "application/yaml"
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -48,6 +56,12 @@ class ChecklistFileError(DomainError):
                 problems="; ".join(self.problems),
             )
         )
+
+
+class UnreadableFile(ChecklistFileError):
+    """Not even a document could be read from the file (it is not JSON, YAML or XLSX,
+    is too large or too deeply nested, is not an object...): the problems are about
+    the file itself, so the form shows them next to its upload field."""
 
 
 # --- export -------------------------------------------------------------------------
@@ -106,23 +120,35 @@ _YamlDumper.add_representer(Decimal, _represent_decimal)
 
 
 def import_document(data: bytes, filename: str = "") -> dict[str, Any]:
-    """The canonical document in ``data`` (JSON, YAML or XLSX), or ChecklistFileError."""
+    """The canonical document in ``data`` (JSON, YAML or XLSX), or ChecklistFileError
+    (UnreadableFile when no document could be read at all)."""
     if not data.strip():
-        raise ChecklistFileError([_("The file is empty.")])
+        raise UnreadableFile([_("The file is empty.")])
     if data.startswith(b"PK\x03\x04"):
         document, problems, where = checklists_xlsx_read.read(data)
     elif data.startswith(b"\xd0\xcf\x11\xe0"):
-        raise ChecklistFileError(
+        raise UnreadableFile(
             [_("This is an old .xls workbook; save it as .xlsx and upload it again.")]
+        )
+    elif len(data) > MAX_TEXT_BYTES:
+        raise UnreadableFile(
+            [
+                _(
+                    "The file is larger than %(kb)d KB; a checklist in JSON or YAML is far"
+                    " smaller. Is it the right file?",
+                    kb=MAX_TEXT_BYTES // 1024,
+                )
+            ]
         )
     else:
         document, problems = _read_text(data, filename)
         where = None
-    if document is not None:
-        problems += _document_problems(document)
+    if document is None:
+        raise UnreadableFile(problems or [_("The file could not be read.")])
+    problems += _document_problems(document)
     if where is not None:
         problems = [where(p) for p in problems]
-    if problems or document is None:
+    if problems:
         raise ChecklistFileError(problems)
     return scoring.dump_checklist(scoring.load_checklist(document))
 
@@ -149,23 +175,54 @@ def _read_text(data: bytes, filename: str) -> tuple[Any, list[str]]:
         return None, [_("The file is not UTF-8 text, JSON, YAML or an XLSX workbook.")]
     if text.lstrip().startswith(("{", "[")) or filename.lower().endswith(".json"):
         try:
-            return scoring.loads_exact(text), []
+            document = scoring.loads_exact(text)
+        except scoring.NumberError as error:
+            return None, [_("The file cannot be read: %(error)s", error=str(error))]
         except ValueError as error:
             return None, [_("The file is not valid JSON: %(error)s", error=str(error))]
-    try:
-        document = yaml.load(text, Loader=_YamlLoader)  # noqa: S506 - a SafeLoader subclass
-    except yaml.YAMLError as error:
-        return None, [_("The file is not valid YAML: %(error)s", error=str(error))]
+    else:
+        try:
+            document = yaml.load(text, Loader=_YamlLoader)  # noqa: S506 - a SafeLoader subclass
+        except yaml.YAMLError as error:
+            return None, [_("The file is not valid YAML: %(error)s", error=str(error))]
     if not isinstance(document, dict):
         return None, [_("The file does not contain a checklist (an object with a title).")]
     return document, []
 
 
 class _YamlLoader(yaml.SafeLoader):
-    """Safe YAML with exact numbers, YAML 1.2 booleans, no dates, no duplicate keys."""
+    """Safe YAML with exact, bounded numbers (scoring/numbers.py), YAML 1.2 booleans, no
+    dates, no duplicate keys, no aliases and at most MAX_DEPTH levels of nesting.
+
+    Aliases are refused because a few lines of them ("billion laughs") stand for a
+    document too large to walk; the depth because composing is recursive.
+    """
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self.depth = 0
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            raise yaml.composer.ComposerError(
+                None, None, "aliases (*name) are not allowed", self.peek_event().start_mark
+            )
+        self.depth += 1
+        try:
+            if self.depth > MAX_DEPTH:
+                raise yaml.composer.ComposerError(
+                    None,
+                    None,
+                    f"lists and mappings nest more than {MAX_DEPTH} levels deep",
+                    self.peek_event().start_mark,
+                )
+            return super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
 
 
 _BOOL = "tag:yaml.org,2002:bool"
+_INT = "tag:yaml.org,2002:int"
 _TIMESTAMP = "tag:yaml.org,2002:timestamp"
 _YamlLoader.yaml_implicit_resolvers = {
     first: [(tag, rx) for tag, rx in resolvers if tag not in (_BOOL, _TIMESTAMP)]
@@ -176,16 +233,19 @@ _YamlLoader.add_implicit_resolver(
 )
 
 
-def _construct_float(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Decimal:
-    text = str(loader.construct_scalar(node)).replace("_", "")
+def _construct_number(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> int | Decimal:
+    """What YAML resolved as a number (int or float), read by scoring's bounded parser;
+    anything but a plain decimal number (1e3, .inf, 0x1f, 1_000, 1:30) is refused."""
+    text = str(loader.construct_scalar(node))
     try:
-        value = Decimal(text)
-    except InvalidOperation:
-        value = Decimal("NaN")
-    if not value.is_finite():
-        raise yaml.constructor.ConstructorError(
-            None, None, f"{text} is not a number a checklist allows", node.start_mark
-        )
+        value = scoring.parse_number(text)
+    except scoring.NumberError as error:
+        message = str(error)
+        if error.reason == scoring.INVALID:
+            message = f"{text[:24]} is not a plain number (write 12 or 3.5, or quote text)"
+        raise yaml.constructor.ConstructorError(None, None, message, node.start_mark) from None
+    if node.tag == _INT:
+        return int(value) if value == value.to_integral_value() else value
     return value
 
 
@@ -194,6 +254,10 @@ def _construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -> dict[
     result: dict[Any, Any] = {}
     for key_node, value_node in node.value:
         key = loader.construct_object(key_node, deep=True)
+        if not isinstance(key, Hashable):
+            raise yaml.constructor.ConstructorError(
+                None, None, "a key must be text or a number", key_node.start_mark
+            )
         if key in result:
             raise yaml.constructor.ConstructorError(
                 None, None, f"duplicate key {key!r}", key_node.start_mark
@@ -202,5 +266,6 @@ def _construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -> dict[
     return result
 
 
-_YamlLoader.add_constructor("tag:yaml.org,2002:float", _construct_float)
+_YamlLoader.add_constructor(_INT, _construct_number)
+_YamlLoader.add_constructor("tag:yaml.org,2002:float", _construct_number)
 _YamlLoader.add_constructor("tag:yaml.org,2002:map", _construct_mapping)

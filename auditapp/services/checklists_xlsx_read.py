@@ -2,20 +2,20 @@
 
 Every problem is collected, with the sheet, row and column it is in; the document is
 built from what could be read so that the loader and the lint can report theirs too.
+The workbook is opened by reports/workbooks.py, which refuses DTDs, formulas (type the
+value instead) and oversized files; numbers go through scoring's bounded parser.
 """
 
-import io
 import re
-import zipfile
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
 from flask_babel import gettext as _
-from openpyxl import load_workbook
 
 import scoring
 from reports.tabular import unsafe_cell
+from reports.workbooks import WorkbookRefused, open_workbook, sheet_rows
 
 from .checklists_xlsx import (
     FLAGS,
@@ -25,6 +25,7 @@ from .checklists_xlsx import (
     SECTION_COLUMNS,
     SETTINGS,
 )
+from .upload_problems import workbook_problem
 
 _TRUE = {"true", "yes", "y", "1", "x", "是"}
 _FALSE = {"false", "no", "n", "0", "否"}
@@ -53,14 +54,32 @@ def _unescape(text: str) -> str:
     return re.sub(r"\\(.)", r"\1", text).strip()
 
 
+def _plain(value: int | Decimal) -> int | Decimal:
+    if isinstance(value, int) or value != value.to_integral_value():
+        return value
+    return int(value)
+
+
+def _number_problem(error: scoring.NumberError) -> str:
+    if error.reason == scoring.EXPONENT:
+        return _("write a plain number, without an exponent (1000, not 1e3)")
+    if error.reason == scoring.TOO_LONG:
+        return _(
+            "write a plain number with at most %(whole)d digits before the decimal point"
+            " and %(places)d after it",
+            whole=scoring.MAX_WHOLE_DIGITS,
+            places=scoring.MAX_PLACES,
+        )
+    return _("must be a number")
+
+
 def _number(text: str) -> int | Decimal | None:
+    """A number written in a cell's text, through scoring's bounded parser."""
     try:
-        value = Decimal(text.strip())
-    except ArithmeticError:
+        value = scoring.parse_number(text)
+    except scoring.NumberError:
         return None
-    if not value.is_finite():
-        return None
-    return int(value) if value == value.to_integral_value() else value
+    return _plain(value)
 
 
 class _Reader:
@@ -85,15 +104,15 @@ class _Reader:
             if isinstance(value, bool):
                 self.problem(where, _("must be a number"))
             return None
-        if isinstance(value, int):
-            return value
-        text = repr(value) if isinstance(value, float) else str(value)
-        if not text.strip():
+        try:
+            if isinstance(value, int | float):  # a number cell: only its bounds to check
+                scoring.exact_number(value)
+                return _plain(Decimal(repr(value)) if isinstance(value, float) else value)
+            text = str(value)
+            return _plain(scoring.parse_number(text)) if text.strip() else None
+        except scoring.NumberError as error:
+            self.problem(where, _number_problem(error))
             return None
-        number = _number(text)
-        if number is None:
-            self.problem(where, _("must be a number"))
-        return number
 
     def flag(self, value: Any, where: str) -> bool | None:
         if value is None or isinstance(value, bool):
@@ -331,18 +350,19 @@ def read(data: bytes) -> tuple[dict[str, Any] | None, list[str], Where]:
         return f"{place} ({field}): {message}" if field else f"{place}: {message}"
 
     try:
-        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError):
-        return None, [_("The file is not a readable XLSX workbook.")], where
+        book = open_workbook(data)
+        try:
+            missing = [name for name in (QUESTIONS, SETTINGS) if name not in book.sheetnames]
+            if missing:
+                message = _("The workbook needs the sheets %(names)s.", names=", ".join(missing))
+                return None, [message], where
+            settings_rows = list(sheet_rows(book[SETTINGS]))
+            question_rows = list(sheet_rows(book[QUESTIONS]))
+        finally:
+            book.close()
+    except WorkbookRefused as error:
+        return None, [workbook_problem(error)], where
     reader = _Reader()
-    missing = [name for name in (QUESTIONS, SETTINGS) if name not in book.sheetnames]
-    if missing:
-        book.close()
-        message = _("The workbook needs the sheets %(names)s.", names=", ".join(missing))
-        return None, [message], where
-    settings_rows = list(book[SETTINGS].iter_rows(values_only=True))
-    question_rows = list(book[QUESTIONS].iter_rows(values_only=True))
-    book.close()
     doc = reader.settings(settings_rows) if settings_rows else {}
     sections = reader.questions(question_rows, rows_of) if question_rows else []
     _finish_sections(sections)

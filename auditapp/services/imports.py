@@ -11,6 +11,7 @@ from email_validator import EmailNotValidError, validate_email
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from forms.org import SHOPPER_TEXT_LIMITS, STORE_TEXT_LIMITS
 from forms.parsing import (
     WEEKDAYS,
     parse_bool,
@@ -21,6 +22,7 @@ from forms.parsing import (
     parse_longitude,
 )
 from reports.tabular import TableError, read_table
+from reports.workbooks import WorkbookRefused
 
 from ..extensions import db
 from ..models import (
@@ -38,6 +40,7 @@ from ..models import (
     User,
 )
 from . import org
+from .upload_problems import workbook_problem
 
 STORE_COLUMNS = (
     "code", "name", "region", "address", "city", "latitude", "longitude", "timezone",
@@ -65,10 +68,11 @@ class ImportReport:
     updated: int = 0
     unchanged: int = 0
     problems: list[RowProblem] = field(default_factory=list)
+    file_problem: str | None = None  # the file as a whole cannot be read
 
     @property
     def ok(self) -> bool:
-        return not self.problems
+        return not self.problems and self.file_problem is None
 
 
 class _Row:
@@ -99,10 +103,24 @@ def _choice(vocabulary: tuple[str, ...], default: str) -> Callable[[str], str]:
     return parse
 
 
-def _required(text: str) -> str:
-    if not text.strip():
-        raise ValueError(_("This column must not be empty."))
-    return text.strip()
+def _text(limit: int, required: bool = False) -> Callable[[str], str]:
+    """The stripped text, at most ``limit`` characters (the form's limit)."""
+
+    def parse(text: str) -> str:
+        value = text.strip()
+        if required and not value:
+            raise ValueError(_("This column must not be empty."))
+        if len(value) > limit:
+            raise ValueError(
+                _(
+                    "At most %(limit)d characters; this has %(n)d.",
+                    limit=limit,
+                    n=len(value),
+                )
+            )
+        return value
+
+    return parse
 
 
 def _email(text: str, required: bool = True) -> str:
@@ -136,10 +154,11 @@ def _age_bands(text: str) -> list[str]:
 def _read(data: bytes, columns: tuple[str, ...], required: tuple[str, ...], report: ImportReport):
     try:
         header, rows = read_table(data)
+    except WorkbookRefused as error:
+        report.file_problem = workbook_problem(error)
+        return []
     except TableError:
-        report.problems.append(
-            RowProblem(1, "", _("This is not a readable CSV or XLSX file with a header row."))
-        )
+        report.file_problem = _("This is not a readable CSV or XLSX file with a header row.")
         return []
     for column in required:
         if column not in header:
@@ -149,12 +168,17 @@ def _read(data: bytes, columns: tuple[str, ...], required: tuple[str, ...], repo
         report.problems.append(
             RowProblem(
                 1,
-                ", ".join(unknown),
+                ", ".join(_shortened(h) for h in unknown[:20])
+                + (", …" if len(unknown) > 20 else ""),
                 _("Unknown columns; expected: %(cols)s.", cols=", ".join(columns)),
             )
         )
     report.rows = len(rows)
     return [] if report.problems else rows
+
+
+def _shortened(text: str, limit: int = 40) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _count(report: ImportReport, existing: Any, values: Mapping[str, Any]) -> None:
@@ -179,13 +203,11 @@ def import_stores(client: Client, data: bytes, apply: bool) -> ImportReport:
     parsed: list[tuple[Store | None, Region, dict[str, Any]]] = []
     for line, cells in rows:
         row = _Row(line, cells, report)
-        row.take("code", _required)
-        row.take("name", _required)
+        for column, limit in STORE_TEXT_LIMITS.items():
+            row.take(column, _text(limit, required=column in ("code", "name")))
         region = regions.get(cells.get("region", "").strip().upper())
         if region is None:
             row.problem("region", _("Unknown region code %(code)s.", code=cells.get("region", "")))
-        row.take("address", str.strip)
-        row.take("city", str.strip)
         row.take("latitude", parse_latitude)
         row.take("longitude", parse_longitude)
         row.take("timezone", _timezone)
@@ -202,8 +224,6 @@ def import_stores(client: Client, data: bytes, apply: bool) -> ImportReport:
         row.values["opening_hours"] = hours
         row.take("target_female_pct", lambda t: parse_int(t, 0, 100, _("Female share")))
         row.take("target_age_bands", _age_bands)
-        row.take("manager_name", str.strip)
-        row.take("manager_phone", str.strip)
         row.take("manager_email", lambda t: _email(t, required=False))
         code = row.values.get("code")
         if code:
@@ -264,10 +284,10 @@ def import_shoppers(clients: list[Client], data: bytes, apply: bool) -> ImportRe
     for line, cells in rows:
         row = _Row(line, cells, report)
         row.take("email", _email)
-        row.take("name", _required)
+        row.take("name", _text(SHOPPER_TEXT_LIMITS["name"], required=True))
         row.take("gender", _choice(GENDERS, "undisclosed"))
         row.take("birth_year", lambda t: parse_int(t, 1900, 2100, _("Birth year")))
-        row.take("home_city", str.strip)
+        row.take("home_city", _text(SHOPPER_TEXT_LIMITS["home_city"]))
         row.take("home_latitude", parse_latitude)
         row.take("home_longitude", parse_longitude)
         row.take("languages", parse_list)

@@ -5,8 +5,10 @@ Rules decided here (see services/visit_form.py for the rest):
 
 - Hidden questions' values are discarded; values outside a question's domain are
   errors; required visible questions left unanswered are errors.
-- A ``number`` field is a plain decimal of at most 15 digits (no exponent), so that it
-  is stored exactly in a JSON number and cannot be made huge on purpose.
+- A ``number`` field is a plain decimal (no exponent, at most 15 digits before the point
+  and 20 after it), read by scoring's one bounded parser inside the field itself
+  (forms/answer_fields.py), so that it is stored exactly in a JSON number and cannot be
+  made huge on purpose.
 - A ``photo`` question is answered by the evidence uploaded for it (the ids of the
   visit's Evidence rows with that question key, as strings), never by a posted value;
   its N/A box still counts.
@@ -15,7 +17,6 @@ Rules decided here (see services/visit_form.py for the rest):
   has no comment box of its own: the overall comment is its comment.
 """
 
-import re
 from collections.abc import Mapping
 from datetime import date, time
 from decimal import Decimal
@@ -28,7 +29,7 @@ from werkzeug.datastructures import MultiDict
 from wtforms import Form
 
 import scoring
-from forms.builder import build_form_class, field_name, form_data
+from forms.builder import build_form_class, form_data
 
 from ..extensions import db
 from ..models import ChecklistQuestion
@@ -38,8 +39,6 @@ from .checklists_rows import json_number
 
 OVERALL = "overall"  # comment_overall is the visit's overall comment (section_key "")
 MAX_COMMENT_CHARS = 5000
-_NUMBER = re.compile(r"-?(\d*)(?:[.,](\d*))?")
-_NUMBER_DIGITS = 15
 
 Fields = Mapping[str, str | list[str]]
 
@@ -73,13 +72,6 @@ def photo_answers(visit: Visit) -> dict[str, list[str]]:
     return found
 
 
-def _number_error(text: str) -> bool:
-    match = _NUMBER.fullmatch(text.strip())
-    if match is None or not (match.group(1) or match.group(2)):
-        return True
-    return len((match.group(1) or "") + (match.group(2) or "")) > _NUMBER_DIGITS
-
-
 def check_answers(
     visit: Visit, checklist: scoring.Checklist, form: Any, fields: Fields
 ) -> tuple[dict[str, scoring.Answer], dict[str, str]]:
@@ -97,15 +89,6 @@ def check_answers(
     for slot in form.slots():
         key = slot.question.key
         if key not in validated.visible:
-            continue
-        text = fields.get(field_name(key))
-        if (
-            slot.field.type == "ExactNumberField"
-            and isinstance(text, str)
-            and text.strip()
-            and _number_error(text)
-        ):
-            errors[key] = _("Enter a plain number with at most 15 digits.")
             continue
         messages = list(slot.field.errors) + list(slot.na_field.errors if slot.na_field else [])
         if messages:

@@ -33,7 +33,7 @@ Rules decided here:
 import re
 import uuid
 from collections.abc import Mapping
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from flask_babel import gettext as _
 from sqlalchemy import delete, func, select, update
@@ -83,6 +83,7 @@ __all__ = [
 ]
 
 EDITABLE = (ACCEPTED, IN_PROGRESS, RETURNED)
+MAX_DRAFT_BYTES = 2 * 2**20  # a JSON draft body; refused unread when larger
 MAX_FIELDS = 2000
 MAX_VALUE_CHARS = 20000
 MAX_REVISION = 2**31 - 1
@@ -126,20 +127,20 @@ def _editable(visit: Visit) -> None:
 
 def _coordinate(value: object, limit: int) -> Decimal | None:
     try:
-        number = Decimal(str(value).strip())
-    except (InvalidOperation, ValueError):
+        number = scoring.parse_number(str(value))
+    except scoring.NumberError:
         return None
-    if not number.is_finite() or abs(number) > limit:
+    if abs(number) > limit:
         return None
     return number.quantize(Decimal("0.000001"))
 
 
 def _accuracy(value: object) -> int | None:
     try:
-        number = Decimal(str(value).strip())
-    except (InvalidOperation, ValueError):
+        number = scoring.parse_number(str(value))
+    except scoring.NumberError:
         return None
-    if not number.is_finite() or number < 0 or number > 10_000_000:
+    if number < 0 or number > 10_000_000:
         return None
     return int(number.to_integral_value())
 

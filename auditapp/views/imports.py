@@ -1,6 +1,7 @@
 """The two-step import flow shared by stores and shoppers: upload and preview every
 problem, then confirm. The previewed file travels back in the confirm form, so no
-server state is kept between the steps."""
+server state is kept between the steps. A refused file answers 400: a file that cannot
+be read at all says why next to the upload field, row problems are listed above it."""
 
 import base64
 import binascii
@@ -44,11 +45,14 @@ def import_flow(
             report = run(data, False)
             db.session.rollback()  # a preview never writes
             payload = base64.b64encode(data).decode() if report.ok else ""
+    if report is not None and report.file_problem:
+        upload.file.errors = [*upload.file.errors, report.file_problem]  # next to the field
+    refused = (report is not None and not report.ok) or bool(upload.file.errors)
     return render_template(
         "admin/import.html",
         upload=upload, confirm=confirm, report=report, payload=payload, title=title,
         columns=columns,
-    )  # fmt: skip
+    ), 400 if refused else 200  # fmt: skip
 
 
 def _decode(payload: str) -> bytes | None:

@@ -242,12 +242,20 @@ def draft(visit_id: int) -> ResponseReturnValue:
     visit = _visit(visit_id)
     if not request.is_json:
         return _save_posted_draft(visit)
-    body = request.get_json(silent=True)
+    unreadable = jsonify({"ok": False, "error": _("The draft could not be read.")}), 400
+    data = _body(service.MAX_DRAFT_BYTES)
+    if data is None:
+        message = _("The draft is too large to save. Shorten the longest answers.")
+        return jsonify({"ok": False, "error": message}), 413
+    try:
+        body = scoring.loads_exact(data.decode("utf-8"))
+    except ValueError:  # not UTF-8 or not JSON, nested too deep, numbers out of bounds
+        return unreadable
     if not isinstance(body, dict):
-        body = {}
+        return unreadable
     revision = body.get("revision")
     if not isinstance(revision, int) or isinstance(revision, bool):
-        return jsonify({"ok": False, "error": _("The draft could not be read.")}), 400
+        return unreadable
     try:
         stored, stale = service.save_draft(visit, revision, body.get("data"))
     except DomainError as error:
@@ -259,6 +267,17 @@ def draft(visit_id: int) -> ResponseReturnValue:
     db.session.commit()
     saved = service.get_draft(visit)
     return jsonify({"revision": stored, "saved_at": saved.saved_at.isoformat() if saved else None})
+
+
+def _body(limit: int) -> bytes | None:
+    """The request body, or None when it is larger than ``limit`` bytes: refused on its
+    declared length, else after reading at most one byte more than the limit."""
+    if request.content_length is not None and request.content_length > limit:
+        return None
+    data = bytearray()
+    while len(data) <= limit and (chunk := request.stream.read(limit + 1 - len(data))):
+        data += chunk
+    return None if len(data) > limit else bytes(data)
 
 
 def _save_posted_draft(visit: Visit) -> ResponseReturnValue:

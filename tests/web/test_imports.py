@@ -172,7 +172,7 @@ def test_store_import_reports_every_problem_then_imports_once(client, admin, acm
     bad = upload(
         client, url, as_file(STORE_COLUMNS, with_five_mistakes(good_store_rows()), fmt), f"s.{fmt}"
     )
-    assert bad.status_code == 200
+    assert bad.status_code == 400
     found = problems(bad)
     assert [(line, column) for line, column, _m in found] == [
         (11, "region"),
@@ -235,7 +235,7 @@ def test_a_tampered_confirmation_is_checked_again_and_writes_nothing(client, adm
     page = client.post(
         url, data={"csrf_token": csrf_token(client), "payload": base64.b64encode(bad).decode()}
     )
-    assert page.status_code == 200
+    assert page.status_code == 400
     assert len(problems(page)) == 5
     assert store_count(acme) == 0
 
@@ -248,10 +248,19 @@ def test_store_file_with_a_missing_or_unknown_column_is_refused(client, admin, a
     assert any(column == "colour" for _line, column, _m in found)
 
 
-def test_a_file_that_is_not_a_table_is_refused(client, admin, acme):
+def field_error(page):
+    """The message shown next to the upload field."""
+    found = re.search(r'<p class="error" id="file-error">([^<]*)</p>', page.text)
+    assert found, page.text
+    return html.unescape(found.group(1))
+
+
+def test_a_file_that_is_not_a_table_is_refused_at_the_upload_field(client, admin, acme):
     login(client, admin)
     page = upload(client, f"/stores/import/{acme.id}", b"PK\x03\x04 not really a zip", "s.xlsx")
-    assert "not a readable CSV or XLSX file" in problems(page)[0][2]
+    assert page.status_code == 400
+    assert "not a readable XLSX workbook" in field_error(page)
+    assert "Nothing was imported" not in page.text
 
 
 def test_only_csv_and_xlsx_files_are_taken(client, admin, acme):

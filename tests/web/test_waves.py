@@ -197,6 +197,16 @@ def test_slot_shares_must_add_up_to_100(client, world):
     assert db.session.scalar(select(func.count(Wave.id))) == 0
 
 
+@pytest.mark.parametrize("fee", ["1e20", "NaN", "1e999999999", "12345678901", "-1", "9" * 5000])
+def test_a_hostile_or_too_large_fee_is_refused_next_to_the_field(client, world, fee):
+    web = login(client, world.coordinator)
+    page = post(web, "/waves/new", form_data(world, fee=fee))
+    assert page.status_code == 422
+    assert field_error(page, "fee")
+    assert 'value="April 2031"' in page.text  # nothing typed is lost
+    assert db.session.scalar(select(func.count(Wave.id))) == 0
+
+
 def test_unknown_store_codes_and_other_clients_regions_are_refused(client, world):
     web = login(client, world.admin)
     page = post(
