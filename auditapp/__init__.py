@@ -5,6 +5,7 @@ import secrets
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import Flask
 
@@ -21,7 +22,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     _finish_config(app)
 
     from . import cli, db_setup, errors, i18n, jobs, security, views  # noqa: F401 (jobs: listeners)
-    from .extensions import compress, csrf, db, login_manager, migrate
+    from .extensions import compress, csrf, db, limiter, login_manager, migrate
 
     db.init_app(app)
     db_setup.init_app(app)
@@ -33,6 +34,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         render_item=db_setup.render_migration_item,
     )
     csrf.init_app(app)
+    limiter.init_app(app)  # after CSRF: a forged post is refused before it is counted
     compress.init_app(app)
     login_manager.init_app(app)
     i18n.init_app(app)
@@ -44,7 +46,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
 
 def _finish_config(app: Flask) -> None:
-    """Derive what the plain settings leave open: database URL and secret key."""
+    """Derive what the plain settings leave open: database URL, secret key, the hosts
+    the site answers to and where rate limits are counted."""
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     url = app.config.get("DATABASE_URL") or app.config["SQLALCHEMY_DATABASE_URI"]
     if not url:
@@ -53,6 +56,21 @@ def _finish_config(app: Flask) -> None:
     if not app.config["SECRET_KEY"]:
         app.config["SECRET_KEY"] = _instance_secret(Path(app.instance_path) / "secret_key")
     app.config.setdefault("UPLOAD_FOLDER", os.path.join(app.instance_path, "uploads"))
+    base = urlsplit(app.config["BASE_URL"])
+    if base.scheme not in ("http", "https") or not base.hostname:
+        raise ValueError(f"BASE_URL must be an http(s) address: {app.config['BASE_URL']!r}")
+    production = not (app.config.get("DEBUG") or app.config.get("TESTING"))
+    if app.config.get("TRUSTED_HOSTS") is None and production:
+        app.config["TRUSTED_HOSTS"] = [base.hostname, *_names(app.config["EXTRA_HOSTS"])]
+    if not app.config["RATELIMIT_STORAGE_URI"]:
+        app.config["RATELIMIT_STORAGE_URI"] = app.config.get("REDIS_URL") or "memory://"
+
+
+def _names(value: str | list[str]) -> list[str]:
+    """A list as given, or names separated by commas (as an environment variable)."""
+    if isinstance(value, str):
+        return [name.strip() for name in value.split(",") if name.strip()]
+    return list(value)
 
 
 def _instance_secret(path: Path) -> str:

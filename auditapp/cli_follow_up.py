@@ -10,8 +10,8 @@ it twice, or two at once, does no harm: each wave is published once and each ale
 raised once.
 
 E-mails are written to the outbox and delivered by the background-job path after the
-commit. Links in them need the site's address: SERVER_NAME when configured, else
---base-url (or AUDITAPP_BASE_URL).
+commit. Links in them go to the site's address, the BASE_URL setting
+(AUDITAPP_BASE_URL); --base-url overrides it for one run.
 """
 
 import click
@@ -25,7 +25,7 @@ follow_up = AppGroup("follow-up", help="Scheduled publication, alerts and mail r
 
 @follow_up.command("tick")
 @BASE_URL
-def tick(base_url: str) -> None:
+def tick(base_url: str | None) -> None:
     """Publish due waves, then raise overdue alerts, send digests and retry failed mail."""
     from .services import alerts
     from .services.publishing import publish_due

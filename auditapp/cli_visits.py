@@ -4,8 +4,8 @@
     flask --app auditapp visits mark-missed   # e.g. every 15 minutes
 
 E-mails are written to the outbox and delivered by the background-job path after
-the commit. Links in them need the site's address: SERVER_NAME when configured,
-else --base-url (or AUDITAPP_BASE_URL).
+the commit. Links in them go to the site's address, the BASE_URL setting
+(AUDITAPP_BASE_URL); --base-url overrides it for one run.
 """
 
 from collections.abc import Iterator
@@ -21,26 +21,27 @@ visits = AppGroup("visits", help="Reminders and missed visits.")
 
 BASE_URL = click.option(
     "--base-url",
-    envvar="AUDITAPP_BASE_URL",
-    default="http://localhost:5000",
-    show_default=True,
-    help="The site's address for links in e-mails, when SERVER_NAME is not set.",
+    default=None,
+    help="The site's address for links in e-mails, instead of the BASE_URL setting.",
 )
 
 
 @contextmanager
-def _links(base_url: str) -> Iterator[None]:
-    """url_for(..., _external=True) works from the command line."""
-    if current_app.config.get("SERVER_NAME"):
-        yield
-        return
-    with current_app.test_request_context("/", base_url=base_url):
-        yield
+def _links(base_url: str | None) -> Iterator[None]:
+    """Links in mail go to BASE_URL (or --base-url); the services' site paths are
+    built in a request at that address."""
+    configured = current_app.config["BASE_URL"]
+    current_app.config["BASE_URL"] = base_url or configured
+    try:
+        with current_app.test_request_context("/", base_url=base_url or configured):
+            yield
+    finally:
+        current_app.config["BASE_URL"] = configured
 
 
 @visits.command("remind")
 @BASE_URL
-def remind(base_url: str) -> None:
+def remind(base_url: str | None) -> None:
     """E-mail shoppers about visits starting within a day (each visit once)."""
     from .services.notifications import send_reminders
 
@@ -52,7 +53,7 @@ def remind(base_url: str) -> None:
 
 @visits.command("mark-missed")
 @BASE_URL
-def mark_missed(base_url: str) -> None:
+def mark_missed(base_url: str | None) -> None:
     """Mark visits not started by the end of their window as missed and tell the shopper."""
     from .services.assignments import mark_missed as mark
     from .services.notifications import notify_missed

@@ -1,5 +1,27 @@
 """Configuration defaults. Overridden, in order, by instance/config.py,
-AUDITAPP_* environment variables and the test mapping given to create_app."""
+AUDITAPP_* environment variables and the test mapping given to create_app.
+
+The site's address and the hosts it answers to:
+
+- ``BASE_URL`` (``AUDITAPP_BASE_URL``): the address people reach the site at, such as
+  ``https://audit.example.com``. Every link in mail (password resets, invitations,
+  visit notices, alerts and digests) is built from it, never from the request's Host
+  header, which the sender of the request chooses. Defaults to the development
+  address ``http://127.0.0.1:5000``.
+- ``TRUSTED_HOSTS`` (Flask's): requests for any other host are refused with 400.
+  Left unset, it is derived when the app runs with production settings (neither
+  DEBUG nor TESTING): BASE_URL's host plus ``EXTRA_HOSTS``. So ``make run`` on
+  127.0.0.1 works as is; a deployment sets BASE_URL to its public address.
+- ``EXTRA_HOSTS`` (``AUDITAPP_EXTRA_HOSTS``): other host names the site may be
+  reached at, as a list or comma-separated (``localhost,audit.internal``); a name
+  starting with a dot accepts its subdomains.
+
+Rate limits on the password-reset form are counted by Flask-Limiter, per client
+network (an IPv6 client by its /64, see auditapp/networks.py): in memory by
+default (per app process), in Redis when ``RATELIMIT_STORAGE_URI``
+(``AUDITAPP_RATELIMIT_STORAGE_URI``) or else ``REDIS_URL`` is set, so that several
+app machines share the counts.
+"""
 
 from datetime import timedelta
 
@@ -28,12 +50,36 @@ class Defaults:
     EVIDENCE_MAX_BYTES = 15 * 1024 * 1024  # per photo, receipt or recording
     PER_PAGE = 25
 
-    LOGIN_MAX_FAILURES = 5  # per account, then a temporary lock-out
-    LOGIN_LOCKOUT = timedelta(minutes=15)
-    LOGIN_IP_MAX_FAILURES = 30  # per address within LOGIN_IP_WINDOW
+    BASE_URL = "http://127.0.0.1:5000"  # see the module docstring
+    EXTRA_HOSTS: list[str] | str = []
+
+    # Sign-in throttling (services/login_throttle.py): never a lock-out, a growing wait.
+    # "Address" here is the client's network: the IPv4 address, or an IPv6 /64.
+    LOGIN_FREE_FAILURES = 3  # per e-mail and address within LOGIN_THROTTLE_WINDOW
+    LOGIN_ACCOUNT_FREE_FAILURES = 20  # per e-mail from addresses it did not sign in from
+    LOGIN_FIRST_DELAY = timedelta(seconds=2)  # then doubling with each further failure
+    LOGIN_MAX_DELAY = timedelta(minutes=15)
+    LOGIN_THROTTLE_WINDOW = timedelta(hours=1)
+    LOGIN_IP_MAX_FAILURES = 30  # per address, whatever the account, within LOGIN_IP_WINDOW
     LOGIN_IP_WINDOW = timedelta(minutes=15)
+    # An e-mail that signed in from an address this recently is exempt there from
+    # LOGIN_IP_MAX_FAILURES and LOGIN_ACCOUNT_FREE_FAILURES, so a noisy shared address
+    # (carrier NAT, a client's head office) cannot shut out the people who work there.
+    LOGIN_KNOWN_NETWORK_AGE = timedelta(days=90)
+
     PASSWORD_RESET_MAX_AGE = timedelta(hours=2)
     INVITATION_MAX_AGE = timedelta(days=14)
+    # Reset requests: per client address (a 429) and per address typed in (past it no
+    # mail goes out, but the answer is the usual one, so a stranger cannot get the owner
+    # refused), both counted by Flask-Limiter; and reset mails per account, counted in
+    # the database so the cap holds across app machines.
+    RESET_REQUEST_LIMIT_PER_CLIENT = "5 per minute;20 per hour"
+    RESET_REQUEST_LIMIT_PER_EMAIL = "5 per hour"
+    RESET_MAILS_PER_HOUR = 3
+    RATELIMIT_STORAGE_URI = ""  # empty: REDIS_URL when set, else memory
+    RATELIMIT_KEY_PREFIX = "auditapp"
+    RATELIMIT_HEADERS_ENABLED = True  # Retry-After on a 429
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True  # Redis down: count in memory meanwhile
 
     STORE_STALE_AFTER_DAYS = 180
     MAIL_SENDER = "auditapp <no-reply@auditapp.local>"

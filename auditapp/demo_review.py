@@ -58,13 +58,13 @@ def review_demo(
 
 @contextmanager
 def services_at_work() -> Iterator[None]:
-    """What the services need from the command line: mail links back to the site, so
-    they get a request to build it; mail is delivered in line, as a background thread
-    would wait on the demo's writes."""
+    """What the services need from the command line: a request at the site's address
+    (BASE_URL, which mail links are built from) for the links they keep; mail is
+    delivered in line, as a background thread would wait on the demo's writes."""
     jobs_mode = current_app.config.get("JOBS_MODE")
     current_app.config["JOBS_MODE"] = "inline"
     try:
-        with current_app.test_request_context(base_url="http://127.0.0.1:5000"):
+        with current_app.test_request_context(base_url=current_app.config["BASE_URL"]):
             yield
     finally:
         current_app.config["JOBS_MODE"] = jobs_mode

@@ -2,12 +2,15 @@
 
 from flask_babel import Babel
 from flask_compress import Compress
+from flask_limiter import Limiter
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
+
+from .networks import client_network
 
 # Named constraints keep migrations stable across SQLite and PostgreSQL.
 NAMING_CONVENTION = {
@@ -30,3 +33,7 @@ login_manager = LoginManager()
 babel = Babel()
 # Pages, CSS and JS go gzip- or brotli-compressed: shoppers are often on a weak signal.
 compress = Compress()
+# Counts requests per client network (an IPv6 client by its /64, as sign-in throttling
+# does) or per a key a route names, where a route asks for it; storage is set by
+# create_app (memory, or Redis when configured).
+limiter = Limiter(key_func=client_network)

@@ -36,7 +36,7 @@ sys.path.insert(0, str(ROOT))
 from auditapp import create_app  # noqa: E402
 from auditapp.extensions import db  # noqa: E402
 from auditapp.models import utcnow  # noqa: E402
-from auditapp.models.waves import ACCEPTED, Visit, Wave  # noqa: E402
+from auditapp.models.waves import ACCEPTED, ASSIGNED, PLANNED, Visit, Wave  # noqa: E402
 from auditapp.services import checklists, org  # noqa: E402
 
 TYPES = ("yes_no", "choice", "multi", "scale", "nps", "number", "text", "photo", "date", "time")
@@ -93,6 +93,7 @@ def build(folder: Path) -> tuple[Any, int, int]:
         {
             "SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder / 'bench.sqlite3'}",
             "SECRET_KEY": "bench",
+            "EXTRA_HOSTS": "localhost",  # the test client's host
             "UPLOAD_FOLDER": str(folder / "uploads"),
         }
     )
@@ -115,11 +116,15 @@ def build(folder: Path) -> tuple[Any, int, int]:
         )  # fmt: skip
         visit = Visit(
             wave=wave, store=store, checklist_version=version, slot="midday",
-            window_start=start, window_end=start + timedelta(hours=1), shopper=shopper,
-            status=ACCEPTED, assigned_at=start - timedelta(days=2),
-            accepted_at=start - timedelta(days=1),
+            window_start=start, window_end=start + timedelta(hours=1), status=PLANNED,
+            assigned_at=start - timedelta(days=2), accepted_at=start - timedelta(days=1),
         )  # fmt: skip
         db.session.add_all([wave, visit])
+        db.session.flush()
+        # The database takes a new visit as planned only, then one step at a time.
+        for status in (ASSIGNED, ACCEPTED):
+            visit.shopper, visit.status = shopper, status
+            db.session.flush()
         db.session.commit()
         assert len(checklists.scoring_checklist(version).questions()) == 60
         return app, shopper.user.id, visit.id

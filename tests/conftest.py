@@ -16,7 +16,7 @@ from sqlalchemy import create_engine, event, text
 from sqlalchemy.orm import scoped_session, sessionmaker
 
 from auditapp import create_app
-from auditapp.extensions import db
+from auditapp.extensions import db, limiter
 from auditapp.models import Client, Region, ShopperProfile, Store, User
 from auditapp.services import org
 from auditapp.services.passwords import hash_password
@@ -56,6 +56,7 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
             "SECRET_KEY": "test-secret",
             "UPLOAD_FOLDER": str(instance / "uploads"),
             "SERVER_NAME": "auditapp.test",
+            "BASE_URL": "http://auditapp.test",  # links in mail
         }
     )
     with app.app_context():
@@ -76,9 +77,11 @@ class _TestSession(scoped_session):  # type: ignore[type-arg]
 
 @pytest.fixture(autouse=True)
 def _transaction(app: Flask) -> Iterator[None]:
-    """Each test sees a clean database: everything it writes is rolled back.
-    No app context is held during the test, so each request gets its own, as in
-    production (Flask-Login keeps the signed-in user on it)."""
+    """Each test sees a clean database: everything it writes is rolled back, and no
+    rate limit used (they count in memory across requests). No app context is held
+    during the test, so each request gets its own, as in production (Flask-Login
+    keeps the signed-in user on it)."""
+    limiter.reset()
     with app.app_context():
         engine = db.engine
     connection = engine.connect()
@@ -201,9 +204,10 @@ def make_shopper() -> Callable[..., ShopperProfile]:
 
 
 def login(client: FlaskClient, user: User) -> FlaskClient:
-    """Signs the user in through the session, skipping the slow password check."""
+    """Signs the user in through the session, skipping the slow password check. The
+    session names the user as the app does, with their session version (User.get_id)."""
     with client.session_transaction() as session:
-        session["_user_id"] = str(user.id)
+        session["_user_id"] = user.get_id()
         session["_fresh"] = True
     return client
 

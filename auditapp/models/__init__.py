@@ -37,7 +37,7 @@ from .org import (
 from .pay import PayLine, PaymentRun
 from .results import VisitQuestionResult, VisitSectionResult
 from .review import FLAG_CODES, ReviewEdit, ReviewNote, VisitFlag
-from .security import LoginEvent, OutboxMail
+from .security import LoginEvent, OutboxMail, PasswordResetMail
 from .users import (
     ADMIN,
     AGENCY_ROLES,
@@ -108,6 +108,7 @@ __all__ = [
     "Client",
     "LoginEvent",
     "OutboxMail",
+    "PasswordResetMail",
     "Region",
     "ShopperAbsence",
     "ShopperConflict",

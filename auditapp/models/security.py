@@ -1,11 +1,12 @@
-"""Login history and the development mail outbox."""
+"""Login history, password-reset mails sent, and the development mail outbox."""
 
 from datetime import datetime
 
 from sqlalchemy import Boolean, ForeignKey, Integer, String, Text
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from ..extensions import db
+from ..networks import network_of
 from .base import UTCDateTime, utcnow
 from .users import User
 
@@ -17,13 +18,32 @@ class LoginEvent(db.Model):
     user_id: Mapped[int | None] = mapped_column(
         ForeignKey("user.id", ondelete="CASCADE"), index=True
     )
-    email: Mapped[str] = mapped_column(String(254))
+    # Throttling reads the history by the address typed in (services/login_throttle).
+    email: Mapped[str] = mapped_column(String(254), index=True)
     ip: Mapped[str] = mapped_column(String(64), index=True)
+    # What throttling counts by: the address, or for IPv6 its /64 (auditapp/networks.py).
+    network: Mapped[str] = mapped_column(String(64), index=True, server_default="")
     user_agent: Mapped[str] = mapped_column(String(255), default="")
     success: Mapped[bool] = mapped_column(Boolean)
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
 
     user: Mapped[User | None] = relationship()
+
+    @validates("ip")
+    def _network_follows_ip(self, _key: str, ip: str) -> str:
+        self.network = network_of(ip)
+        return ip
+
+
+class PasswordResetMail(db.Model):
+    """One reset mail sent to a user: their count in the last hour caps the next ones,
+    in the database so that the cap holds across several app machines."""
+
+    __tablename__ = "password_reset_mail"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
 
 
 class OutboxMail(db.Model):

@@ -1,5 +1,6 @@
 """People: users with one role each, their data scope, and shopper profiles."""
 
+import secrets
 from datetime import datetime
 from decimal import Decimal
 
@@ -15,8 +16,9 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    update,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, object_session, relationship, validates
 
 from ..extensions import db
 from .base import UTCDateTime, in_list, utcnow
@@ -68,8 +70,14 @@ class User(UserMixin, db.Model):
     # Client users (regional and store managers) belong to exactly one client.
     client_id: Mapped[int | None] = mapped_column(ForeignKey("client.id", ondelete="RESTRICT"))
     can_export: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Unused since sign-in throttling reads the login history (services/login_throttle),
+    # but still columns: dropping them on SQLite means rebuilding this table (and its
+    # constraints), which is left for a migration of its own.
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Part of every session's and remember cookie's user id (see get_id): raising it
+    # ends all of the user's sessions at their next request.
+    session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
@@ -92,11 +100,45 @@ class User(UserMixin, db.Model):
     def is_active(self) -> bool:  # Flask-Login refuses inactive users
         return self.active
 
+    def get_id(self) -> str:
+        """What Flask-Login keeps in the session and the remember cookie; security.py
+        loads the user only while the version still matches."""
+        return f"{self.id}:{self.session_version or 0}"
+
+    def end_sessions(self) -> None:
+        """Every session and remember cookie issued so far stops working. The version
+        is raised in the database, not here: two requests raising it at the same time
+        (a sign-out and a password change) must not both write the same new value."""
+        session = object_session(self)
+        if session is None or self.id is None:  # not saved yet: no session to end
+            self.session_version = (self.session_version or 0) + 1
+            return
+        with session.no_autoflush:  # may run inside a validator, halfway through a change
+            session.execute(
+                update(User)
+                .where(User.id == self.id)
+                .values(session_version=User.session_version + 1)
+                .execution_options(synchronize_session=False)
+            )
+            session.refresh(self, ["session_version"])
+
+    @validates("active")
+    def _deactivation_ends_sessions(self, _key: str, active: bool) -> bool:
+        # Otherwise an old session would come back to life on reactivation.
+        if self.active and not active:
+            self.end_sessions()
+        return active
+
     def has_role(self, *roles: str) -> bool:
         return self.role in roles
 
     def __repr__(self) -> str:
         return f"<User {self.email} {self.role}>"
+
+
+def new_calendar_token() -> str:
+    """256 random bits, as 64 hex digits."""
+    return secrets.token_hex(32)
 
 
 class ShopperProfile(db.Model):
@@ -119,6 +161,9 @@ class ShopperProfile(db.Model):
     max_travel_km: Mapped[int] = mapped_column(Integer, default=30)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     notes: Mapped[str] = mapped_column(Text, default="")
+    # The secret in the address of the shopper's calendar feed (services/calendar.py);
+    # a new one revokes the old address.
+    calendar_token: Mapped[str] = mapped_column(String(64), default=new_calendar_token)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     user: Mapped[User] = relationship(back_populates="shopper")

@@ -38,7 +38,6 @@ from datetime import date, datetime, timedelta
 from fractions import Fraction
 from itertools import groupby
 from typing import Any
-from urllib.parse import urljoin
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_datetime
@@ -80,6 +79,7 @@ from ..models.results import VisitQuestionResult
 from ..models.users import user_clients, user_regions, user_stores
 from ..models.waves import APPROVED, Visit, Wave
 from . import mail
+from .links import absolute, external_url
 
 DEFAULT_DELIVERY = {
     kind: IMMEDIATE if kind in ("critical_failure", "appeal_filed", "appeal_decided") else DIGEST
@@ -236,14 +236,10 @@ def language_of(user: User) -> str:
     return user.locale or str(current_app.config["BABEL_DEFAULT_LOCALE"])
 
 
-def _absolute(link: str) -> str:
-    return urljoin(url_for("main.home", _external=True), link)
-
-
 def _mail_body(body: str, link: str | None = None) -> str:
     """The alert's text, its link, and where to change what is mailed."""
-    settings = url_for("alerts.preferences", _external=True)
-    parts = [body, _absolute(link)] if link is not None else [body]
+    settings = external_url("alerts.preferences")
+    parts = [body, absolute(link)] if link is not None else [body]
     footer = _("You get this e-mail because of your alert settings: %(link)s", link=settings)
     return "\n\n".join([*parts, "-- \n" + footer])
 
@@ -616,7 +612,7 @@ def send_digests(now: datetime) -> int:
             continue
         with force_locale(language_of(user)):
             subject = _("Your alerts: %(count)d new", count=len(items))
-            body = "\n\n".join(f"{n.title}\n{n.body}\n{_absolute(n.link)}" for n in items)
+            body = "\n\n".join(f"{n.title}\n{n.body}\n{absolute(n.link)}" for n in items)
             message = mail.send_mail(user.email, subject, _mail_body(body))
         for item in items:
             item.mailed_at, item.mail_id = now, message.id

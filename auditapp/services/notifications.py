@@ -5,7 +5,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_datetime, format_time
-from flask import current_app, url_for
+from flask import current_app
 from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -14,6 +14,7 @@ from sqlalchemy.orm import selectinload
 from ..extensions import db
 from ..models import utcnow
 from ..models.waves import ACCEPTED, ASSIGNED, Visit
+from .links import external_url
 from .mail import send_mail
 
 
@@ -46,7 +47,7 @@ def _send(visit: Visit, subject: str, body: str) -> None:
 def notify_assigned(visit: Visit) -> None:
     if visit.shopper is None:
         return
-    link = url_for("my_visits.show", visit_id=visit.id, _external=True)
+    link = external_url("my_visits.show", visit_id=visit.id)
     with force_locale(_language(visit)):
         _send(
             visit,
@@ -94,7 +95,7 @@ def send_reminders(now: datetime | None = None) -> int:
     for visit in due:
         if visit.shopper is None:
             continue
-        link = url_for("my_visits.show", visit_id=visit.id, _external=True)
+        link = external_url("my_visits.show", visit_id=visit.id)
         with force_locale(_language(visit)):
             _send(
                 visit,

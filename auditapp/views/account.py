@@ -1,4 +1,4 @@
-"""The signed-in user's own profile, language and password."""
+"""The signed-in user's own profile, language, password and sessions."""
 
 from flask import Blueprint, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
@@ -12,6 +12,7 @@ from ..config import LANGUAGES
 from ..errors import DomainError
 from ..extensions import db
 from ..models import LoginEvent
+from ..security import keep_signed_in
 from ..services import accounts
 
 bp = Blueprint("account", __name__, url_prefix="/account")
@@ -50,6 +51,19 @@ def change_password() -> ResponseReturnValue:
             form.current.errors.append(str(error))
         else:
             db.session.commit()
-            flash(_("Your password is changed."), "success")
+            keep_signed_in(current_user._get_current_object())
+            flash(_("Your password is changed. You are signed out everywhere else."), "success")
             return redirect(url_for("account.profile"))
     return render_template("account/password.html", form=form)
+
+
+@bp.route("/sign-out-everywhere", methods=["POST"])
+@login_required
+def sign_out_everywhere() -> ResponseReturnValue:
+    """Ends every other session of the user (another browser, a lost phone, a copied
+    cookie); this one goes on."""
+    accounts.end_sessions(current_user)
+    db.session.commit()
+    keep_signed_in(current_user._get_current_object())
+    flash(_("You are signed out everywhere else."), "success")
+    return redirect(url_for("account.profile"))

@@ -5,11 +5,12 @@ from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
+from limits import parse_many
 
 from forms.auth import ForgotPasswordForm, LoginForm, NewPasswordForm
 
 from ..errors import DomainError
-from ..extensions import db
+from ..extensions import db, limiter
 from ..services import accounts
 from . import safe_next
 
@@ -30,7 +31,7 @@ def login() -> ResponseReturnValue:
                 user_agent=request.user_agent.string,
             )
         except accounts.LoginRefused as refused:
-            db.session.commit()  # keep the failed attempt: it drives the lock-out
+            db.session.commit()  # keep the failed attempt: throttling reads the history
             form.password.errors.append(str(refused))
             return render_template("auth/login.html", form=form), 200
         if user.locale is None:  # mail to them will use the language their browser asked for
@@ -44,6 +45,9 @@ def login() -> ResponseReturnValue:
 @bp.route("/logout", methods=["POST"])
 @login_required
 def logout() -> ResponseReturnValue:
+    # Ends the user's sessions everywhere: a copy of this cookie must not outlive it.
+    accounts.end_sessions(current_user)
+    db.session.commit()
     logout_user()
     flash(_("You are signed out."), "info")
     response = redirect(url_for("auth.login"))
@@ -53,11 +57,29 @@ def logout() -> ResponseReturnValue:
     return response
 
 
+def _reset_limit_per_client() -> str:
+    return str(current_app.config["RESET_REQUEST_LIMIT_PER_CLIENT"])
+
+
+def _typed_address_asked_too_often(email: str) -> bool:
+    """Counts this request for the address typed in; True once it was asked for more
+    than RESET_REQUEST_LIMIT_PER_EMAIL allows, from anywhere. Not a 429: a stranger
+    asking for someone's address must not get the owner's own request refused."""
+    key = accounts.normalise_email(email)[:254]
+    prefix = current_app.config["RATELIMIT_KEY_PREFIX"]
+    limits = parse_many(current_app.config["RESET_REQUEST_LIMIT_PER_EMAIL"])
+    spent = [not limiter.limiter.hit(limit, prefix, "reset-email", key) for limit in limits]
+    return any(spent)
+
+
 @bp.route("/password/forgot", methods=["GET", "POST"])
+@limiter.limit(_reset_limit_per_client, methods=["POST"])
 def forgot_password() -> ResponseReturnValue:
     form = ForgotPasswordForm()
     if form.validate_on_submit():
-        accounts.send_password_reset(form.email.data or "")
+        # Past the limit for the typed address no mail goes out; the answer is the same.
+        if not _typed_address_asked_too_often(form.email.data or ""):
+            accounts.send_password_reset(form.email.data or "")
         db.session.commit()
         flash(_("If that address has an account, a reset link is on its way."), "info")
         return redirect(url_for("auth.login"))

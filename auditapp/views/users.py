@@ -17,7 +17,9 @@ from ..extensions import db
 from ..models import ADMIN, LoginEvent, OutboxMail, Region, Store, User
 from ..models import Client as ClientModel
 from ..permissions import get_user_or_404, roles_required
+from ..security import keep_signed_in
 from ..services import accounts, mail, org
+from .params import page_arg, parse_id
 
 bp = Blueprint("users", __name__, url_prefix="/users")
 
@@ -30,7 +32,7 @@ def index() -> ResponseReturnValue:
         query = query.where(or_(User.name.icontains(q), User.email.icontains(q)))
     if role := request.args.get("role"):
         query = query.where(User.role == role)
-    page = db.paginate(query.order_by(User.name), per_page=25, error_out=False)
+    page = db.paginate(query.order_by(User.name), page=page_arg(), per_page=25, error_out=False)
     return render_template("admin/users.html", page=page, args=request.args)
 
 
@@ -53,7 +55,8 @@ def _form(user: User | None) -> UserForm:
 
 
 def _save(user: User | None, form: UserForm) -> User | None:
-    client = db.session.get(ClientModel, form.client_id.data) if form.client_id.data else None
+    client_id = parse_id(str(form.client_id.data or ""))
+    client = db.session.get(ClientModel, client_id) if client_id else None
     store_codes = form.stores.data or []
     stores = []
     if client is not None and store_codes:
@@ -138,6 +141,19 @@ def invite(user_id: int) -> ResponseReturnValue:
     return redirect(url_for("users.show", user_id=user.id))
 
 
+@bp.route("/<int:user_id>/sign-out-everywhere", methods=["POST"])
+@roles_required(ADMIN)
+def sign_out_everywhere(user_id: int) -> ResponseReturnValue:
+    """Ends all of the user's sessions, say after a lost phone or a shared password."""
+    user = get_user_or_404(current_user, user_id)
+    accounts.end_sessions(user)
+    db.session.commit()
+    if user.id == current_user.id:  # the admin's own: this browser stays signed in
+        keep_signed_in(user)
+    flash(_("%(name)s is signed out everywhere.", name=user.name), "success")
+    return redirect(url_for("users.show", user_id=user.id))
+
+
 # --- the outbox: every mail, its delivery attempts, and retries ------------------------
 
 
@@ -148,7 +164,9 @@ def outbox() -> ResponseReturnValue:
     query = select(OutboxMail)
     if state in mail.STATES:
         query = query.where(mail.state_filter(state))
-    page = db.paginate(query.order_by(OutboxMail.id.desc()), per_page=25, error_out=False)
+    page = db.paginate(
+        query.order_by(OutboxMail.id.desc()), page=page_arg(), per_page=25, error_out=False
+    )
     failed = db.session.scalar(
         select(func.count(OutboxMail.id)).where(mail.state_filter(mail.FAILED))
     )

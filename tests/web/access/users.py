@@ -40,6 +40,9 @@ ACCESS = {
         lambda c: url_for("users.edit", user_id=_target(c)), ADMINS, ("GET", "POST")
     ),
     "users.invite": Route(lambda c: url_for("users.invite", user_id=_target(c)), ADMINS, ("POST",)),
+    "users.sign_out_everywhere": Route(
+        lambda c: url_for("users.sign_out_everywhere", user_id=_target(c)), ADMINS, ("POST",)
+    ),
     "users.outbox": Route(lambda c: url_for("users.outbox"), ADMINS),
     "users.outbox_retry": Route(
         lambda c: url_for("users.outbox_retry", mail_id=_mail(c)), ADMINS, ("POST",)
