@@ -1,22 +1,34 @@
 """Evidence files as bytes: what a file really is, and a phone photo made safe to keep.
 
 Nothing here knows about Flask or the database. `sniff` reads magic bytes only (a
-file's name says nothing about its content). `process_image` decodes JPEG, PNG, WebP
-and HEIC/HEIF, turns the picture upright from its EXIF orientation, reads capture
-time and GPS from the EXIF for review, and re-encodes a JPEG that carries no metadata
-at all (no EXIF, GPS, XMP, ICC profile or comment), plus a small thumbnail and a
-difference hash of the upright picture (`difference_hash`), which stays the same when
-a photo is re-saved or resized, so a reused photo is found whatever was done to it.
+file's name says nothing about its content). `process_image` decodes JPEG, PNG, WebP,
+HEIC/HEIF and (where the installed Pillow reads it) AVIF, turns the picture upright
+from its EXIF orientation, reads capture time and GPS from the EXIF for review, and
+re-encodes a JPEG that carries no metadata at all (no EXIF, GPS, XMP, ICC profile or
+comment), plus a small thumbnail and a difference hash of the upright picture
+(`difference_hash`), which stays the same when a photo is re-saved or resized, so a
+reused photo is found whatever was done to it.
+
+Decoding is the expensive part, so the cheap checks come first: `check_header` reads
+the size from the header (and, for HEIC and AVIF, that no box of the file is cut
+off) without decoding a pixel; a caller with several files checks them all before
+decoding any. A JPEG is decoded straight at 1/2, 1/4 or 1/8 of its size where that
+still fills the stored picture; every other format is decoded whole, then shrunk
+before anything else is done to it, so a worker holds one full-size picture at most.
+A picture that decodes to another size than its header declared is refused as
+damaged, as is a truncated one.
 """
 
 import io
+import math
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta, timezone
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
-from typing import Any
+from datetime import datetime
+from decimal import Decimal
 
 import pillow_heif
-from PIL import ExifTags, Image, ImageCms, ImageFile, ImageOps, UnidentifiedImageError
+from PIL import ExifTags, Image, ImageCms, ImageFile, UnidentifiedImageError, features
+
+from . import photo_exif
 
 pillow_heif.register_heif_opener()
 
@@ -25,7 +37,11 @@ PNG = "image/png"
 WEBP = "image/webp"
 HEIC = "image/heic"
 HEIF = "image/heif"
-IMAGE_TYPES = (JPEG, PNG, WEBP, HEIC, HEIF)
+AVIF = "image/avif"
+IMAGE_TYPES = (JPEG, PNG, WEBP, HEIC, HEIF, AVIF)
+# Pillow reads AVIF itself when it was built with libavif (the pinned wheels are);
+# pillow-heif's libheif has no AV1 decoder. Without it, AVIF is not taken at all.
+AVIF_READABLE = bool(features.check("avif"))
 
 M4A = "audio/mp4"
 MP4 = "video/mp4"  # an ISO media file without an audio-only brand (Safari's recorder)
@@ -42,9 +58,16 @@ THUMB_SIDE = 320
 # Phone photos up to 12 MP (4032 x 3024) keep their full size; larger ones are scaled
 # down to this longest side, which still shows a price tag or a badge clearly.
 MAX_SIDE = 4096
-# Refuse to decode anything larger: a 48 MP phone photo passes, a crafted
-# "decompression bomb" (a tiny file that expands to gigabytes) does not.
-MAX_PIXELS = 64_000_000
+# Refuse to decode anything larger: 8192 x 6144, twice the stored side in a phone's
+# 4:3 frame. The largest photos phones take in their usual modes pass (48 MP iPhone
+# 8064 x 6048, 50 MP Android 8160 x 6144); the stored picture is at most 4096 on its
+# longest side whatever comes in, so more pixels only cost memory and time: a 64 MP
+# RGBA PNG of 250 KB took 16 s and 780 MB. At this cap a picture needs some 200 MB
+# while it is shrunk (twice that for a transparent one), and a form's pictures are
+# decoded one after the other.
+MAX_PIXELS = 8192 * 6144
+# Top-level boxes of a HEIC or AVIF file: phones write three or four.
+MAX_BOXES = 64
 
 _HEIF_BRANDS = {b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"hevm", b"hevs"}
 _GENERIC_HEIF_BRANDS = {b"mif1", b"msf1"}
@@ -110,7 +133,7 @@ def _sniff_iso_media(data: bytes) -> str | None:
     major = data[8:12]
     brands = {major} | {data[i : i + 4] for i in range(16, size - 3, 4)}
     if major in (b"avif", b"avis") or (major in _GENERIC_HEIF_BRANDS and b"avif" in brands):
-        return None  # AVIF: the installed decoder has no AV1 support
+        return AVIF if AVIF_READABLE else None
     if major in _HEIF_BRANDS:
         return HEIC
     if major in _GENERIC_HEIF_BRANDS:
@@ -133,36 +156,45 @@ def _mp3_frame(head: bytes) -> bool:
 # --- a photo made safe to keep --------------------------------------------------------
 
 
+def check_header(data: bytes, *, max_pixels: int = MAX_PIXELS) -> tuple[int, int]:
+    """The picture's (width, height) as its header declares them, without decoding it.
+    Raises ImageTooLarge past max_pixels, UnreadableImage for anything that is not a
+    picture we read or whose container is cut off."""
+    with _open(data) as image:
+        _check_pixels(image, max_pixels)
+        return image.size
+
+
 def process_image(
     data: bytes, *, max_pixels: int = MAX_PIXELS, max_side: int = MAX_SIDE
 ) -> ProcessedImage:
-    """Decodes a JPEG, PNG, WebP or HEIC/HEIF photo and returns it upright, re-encoded
-    without metadata, with its thumbnail and what its EXIF said about time and place.
-    Raises ImageTooLarge or UnreadableImage (both ValueError) with a plain message."""
-    # WeasyPrint (the PDF reports) turns this on for the whole process when it is
-    # imported; a half-received upload must still be refused as damaged.
-    ImageFile.LOAD_TRUNCATED_IMAGES = False
-    try:
-        image = Image.open(io.BytesIO(data))
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
-        raise ImageTooLarge("The image has too many pixels to process safely.") from error
-    except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as error:
-        raise UnreadableImage("The file is not an image that can be read.") from error
-    with image:
-        limit = min(max_pixels, Image.MAX_IMAGE_PIXELS or max_pixels)
-        if image.width * image.height > limit:
-            raise ImageTooLarge(
-                f"The image has {image.width} x {image.height} pixels; "
-                f"at most {limit} pixels can be processed."
-            )
+    """Decodes a JPEG, PNG, WebP, HEIC/HEIF or AVIF photo and returns it upright,
+    re-encoded without metadata, with its thumbnail and what its EXIF said about time
+    and place. Raises ImageTooLarge or UnreadableImage (both ValueError) with a plain
+    message."""
+    with _open(data) as image:
+        _check_pixels(image, max_pixels)
+        # Broken EXIF (any of a dozen errors) never stops the photo itself.
         try:
             exif = image.getexif()
-            taken_at, gps = _capture_time(exif), _gps(exif)
-        except Exception:  # broken EXIF (any of a dozen errors) never stops the photo itself
-            taken_at, gps = None, None
+            orientation = exif.get(ExifTags.Base.Orientation)
+        except Exception:
+            exif, orientation = Image.Exif(), None
+        # Each on its own: a time that cannot be read must not cost the place.
         try:
-            upright = _decode_upright(image, max_side)
-        except (OSError, ValueError, SyntaxError, EOFError) as error:
+            taken_at = photo_exif.capture_time(exif)
+        except Exception:
+            taken_at = None
+        try:
+            gps = photo_exif.gps(exif)
+        except Exception:
+            gps = None
+        try:
+            upright = _decode_upright(image, max_side, orientation)
+        except UnreadableImage:
+            raise
+        except (OSError, ValueError, SyntaxError, EOFError, RuntimeError) as error:
+            # libheif raises RuntimeError when the pixels disagree with the header.
             raise UnreadableImage("The image is damaged or incomplete.") from error
     image_bytes = _jpeg(upright, STORED_QUALITY)
     thumb = upright.copy()
@@ -178,22 +210,139 @@ def process_image(
     )
 
 
-def _decode_upright(image: Image.Image, max_side: int) -> Image.Image:
-    """The pixels in sRGB, turned by the EXIF orientation, scaled to max_side, with
-    every piece of metadata left behind."""
-    if image.format == "JPEG" and max(image.size) > 2 * max_side:
-        image.draft("RGB", (max_side, max_side))  # decode big JPEGs at 1/2, 1/4 or 1/8
-    image.load()
+def _open(data: bytes) -> Image.Image:
+    """The image with its header read and nothing decoded yet."""
+    # WeasyPrint (the PDF reports) turns this on for the whole process when it is
+    # imported; a half-received upload must still be refused as damaged.
+    ImageFile.LOAD_TRUNCATED_IMAGES = False
+    if data[4:8] == b"ftyp" and not _boxes_complete(data):
+        raise UnreadableImage("The image is damaged or incomplete.")
+    try:
+        return Image.open(io.BytesIO(data))
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
+        raise ImageTooLarge("The image has too many pixels to process safely.") from error
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError, RuntimeError) as error:
+        raise UnreadableImage("The file is not an image that can be read.") from error
+
+
+def _check_pixels(image: Image.Image, max_pixels: int) -> None:
+    limit = min(max_pixels, Image.MAX_IMAGE_PIXELS or max_pixels)
+    if image.width * image.height > limit:
+        raise ImageTooLarge(
+            f"The image has {image.width} x {image.height} pixels; "
+            f"at most {limit} pixels can be processed."
+        )
+
+
+def _boxes_complete(data: bytes) -> bool:
+    """HEIC and AVIF are ISO media files: a row of boxes, each starting with its size.
+    In a whole file they end exactly at its end; a cut-off download ends inside the
+    last one. (libheif decodes a tiled HEIC with missing tiles without complaint.)
+    A real photo has a handful of top-level boxes (ftyp, meta, mdat, perhaps free);
+    past MAX_BOXES the file is refused, so a file of tiny boxes costs no long walk."""
+    offset, boxes = 0, 0
+    while offset < len(data):
+        boxes += 1
+        if boxes > MAX_BOXES:
+            return False  # more boxes than any photo has
+        if offset + 8 > len(data):
+            return False
+        size = int.from_bytes(data[offset : offset + 4], "big")
+        if size == 0:  # the last box, running to the end of the file
+            return True
+        if size == 1:  # a 64-bit size follows the box type
+            if offset + 16 > len(data):
+                return False
+            size = int.from_bytes(data[offset + 8 : offset + 16], "big")
+        if size < 8:
+            return False
+        offset += size
+    return offset == len(data)
+
+
+_TURNS = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}  # EXIF orientation -> the turn that makes the picture upright (as ImageOps.exif_transpose)
+
+
+def _decode_upright(image: Image.Image, max_side: int, orientation: object) -> Image.Image:
+    """The pixels in sRGB, scaled to max_side, turned by the EXIF orientation, with
+    every piece of metadata left behind. The full-size picture is shrunk first and
+    let go, so each later step works on the small one."""
+    if image.format == "JPEG":
+        _draft(image, max_side)
+    declared = image.size
+    image.load()  # all of it: a damaged or truncated file fails here
+    if image.size != declared:
+        # pillow-heif takes the size the decoder found; a damaged file can disagree
+        # with its own header and come out as a scrap of the picture.
+        raise UnreadableImage("The image is damaged or incomplete.")
     icc = image.info.get("icc_profile")
-    picture = ImageOps.exif_transpose(image)  # a copy; the orientation tag is now applied
+    picture = _shrink(_resizable(image), max_side)
+    if picture is not image:
+        image.close()  # frees the full-size pixels now, not when the caller is done
+    picture = _eight_bit(picture)
+    if isinstance(orientation, int) and orientation in _TURNS:
+        picture = picture.transpose(_TURNS[orientation])
     picture = _flatten(picture)
     if icc:
         picture = _to_srgb(picture, icc)
-    if max(picture.size) > max_side:
-        picture.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
     clean = Image.new("RGB", picture.size)  # a fresh image: no info, EXIF, XMP or ICC
     clean.paste(picture)
     return clean
+
+
+def _draft(image: Image.Image, max_side: int) -> None:
+    """A JPEG decodes at 1/2, 1/4 or 1/8 of its size for little more than the cost of
+    reading it. Take the smallest scale that still gives 3/4 of the stored side: a
+    48 MP photo (8064 px) decodes at 4032 px, a quarter of the memory and time."""
+    enough = max_side * 3 // 4
+    scale = max(image.size) / enough
+    if scale >= 2:
+        image.draft(None, (math.ceil(image.width / scale), math.ceil(image.height / scale)))
+
+
+_SIXTEEN_BIT = ("I;16", "I;16L", "I;16B", "I;16N", "I")
+
+
+def _resizable(image: Image.Image) -> Image.Image:
+    """A mode Pillow resizes smoothly: palette and 1-bit pictures resize by nearest
+    pixel only, so they are expanded first (they are small per pixel to begin with)."""
+    if image.mode in ("P", "PA"):
+        keeps_alpha = image.mode == "PA" or "transparency" in image.info
+        return image.convert("RGBA" if keeps_alpha else "RGB")
+    if image.mode == "1":
+        return image.convert("L")
+    return image
+
+
+def _shrink(image: Image.Image, max_side: int) -> Image.Image:
+    """At most max_side on the longest side; the picture itself if it already fits."""
+    if max(image.size) <= max_side:
+        return image
+    ratio = max_side / max(image.size)
+    size = (max(1, round(image.width * ratio)), max(1, round(image.height * ratio)))
+    # A picture twice the size or more is first averaged down by a whole factor (fast:
+    # a quarter of the time of a filter over all its pixels; plenty for a photo), then
+    # filtered to the exact size. Pillow cannot average 16-bit greyscale.
+    gap = None if image.mode in _SIXTEEN_BIT else 1.0
+    return image.resize(size, Image.Resampling.LANCZOS, reducing_gap=gap)
+
+
+def _eight_bit(image: Image.Image) -> Image.Image:
+    """16-bit greyscale (a PNG from a scanner or a camera app) scaled to 8 bits; a
+    plain conversion clips every value above 255 and the picture comes out white."""
+    if image.mode not in _SIXTEEN_BIT:
+        return image
+    grey = image.convert("I").point(lambda value: value / 257).convert("L")
+    grey.info.pop("transparency", None)  # a 16-bit value, meaningless now
+    return grey
 
 
 def difference_hash(image: Image.Image) -> str:
@@ -240,78 +389,3 @@ def _jpeg(image: Image.Image, quality: int) -> bytes:
     out = io.BytesIO()
     image.save(out, "JPEG", quality=quality, optimize=True, progressive=True)
     return out.getvalue()
-
-
-# --- what the EXIF said ---------------------------------------------------------------
-
-
-def _capture_time(exif: Image.Exif) -> datetime | None:
-    details = exif.get_ifd(ExifTags.IFD.Exif)
-    pairs = (
-        (ExifTags.Base.DateTimeOriginal, ExifTags.Base.OffsetTimeOriginal),
-        (ExifTags.Base.DateTimeDigitized, ExifTags.Base.OffsetTimeDigitized),
-    )
-    for stamp_tag, offset_tag in pairs:
-        moment = _exif_datetime(details.get(stamp_tag), details.get(offset_tag))
-        if moment is not None:
-            return moment
-    return None
-
-
-def _exif_datetime(stamp: Any, offset: Any) -> datetime | None:
-    if not isinstance(stamp, str):
-        return None
-    try:
-        moment = datetime.strptime(stamp.strip("\x00 ")[:19], "%Y:%m:%d %H:%M:%S")
-    except ValueError:
-        return None  # "0000:00:00 00:00:00" and other placeholders
-    zone = _exif_offset(offset)
-    return moment if zone is None else moment.replace(tzinfo=zone).astimezone(UTC)
-
-
-def _exif_offset(offset: Any) -> timezone | None:
-    """EXIF offsets look like "+08:00" or "-05:30"."""
-    if not isinstance(offset, str):
-        return None
-    text = offset.strip("\x00 ")
-    if len(text) != 6 or text[0] not in "+-" or text[3] != ":":
-        return None
-    try:
-        hours, minutes = int(text[1:3]), int(text[4:6])
-    except ValueError:
-        return None
-    if hours > 14 or minutes > 59:
-        return None
-    delta = timedelta(hours=hours, minutes=minutes)
-    return timezone(-delta if text[0] == "-" else delta)
-
-
-def _gps(exif: Image.Exif) -> tuple[Decimal, Decimal] | None:
-    info = exif.get_ifd(ExifTags.IFD.GPSInfo)
-    latitude = _degrees(info.get(ExifTags.GPS.GPSLatitude), info.get(ExifTags.GPS.GPSLatitudeRef))
-    longitude = _degrees(
-        info.get(ExifTags.GPS.GPSLongitude), info.get(ExifTags.GPS.GPSLongitudeRef)
-    )
-    if latitude is None or longitude is None:
-        return None
-    if abs(latitude) > 90 or abs(longitude) > 180:
-        return None
-    if latitude == 0 and longitude == 0:
-        return None  # cameras write 0/0 when they had no fix
-    return latitude, longitude
-
-
-def _degrees(value: Any, ref: Any) -> Decimal | None:
-    """Degrees, minutes, seconds (EXIF rationals) to signed decimal degrees."""
-    try:
-        degrees, minutes, seconds = (Decimal(str(float(part))) for part in value)
-    except (TypeError, ValueError, InvalidOperation, ZeroDivisionError):
-        return None
-    total = degrees + minutes / 60 + seconds / 3600
-    if not total.is_finite():
-        return None
-    if isinstance(ref, bytes):
-        ref = ref.decode("ascii", "replace")
-    if isinstance(ref, str) and ref.strip("\x00 ").upper() in ("S", "W"):
-        total = -total
-    return total.quantize(Decimal("0.000001"), rounding=ROUND_HALF_UP)

@@ -17,9 +17,17 @@ MAX_NOTE_CHARS = 5000
 ANY = ""
 
 
+# The largest row id on any database the app runs on (PostgreSQL's integer); a larger
+# number in the query string would make the database driver fail.
+MAX_ID = 2**31 - 1
+
+
 def _id_or_none(value: object) -> int | None:
     text = str(value).strip() if value is not None else ""
-    return int(text) if text.isdigit() else None
+    if not text.isascii() or not text.isdigit() or len(text) > len(str(MAX_ID)):
+        return None
+    number = int(text)
+    return number if 1 <= number <= MAX_ID else None
 
 
 class QueueFilterForm(Form):

@@ -542,10 +542,11 @@ def resolve(
 def _store_photos(
     action: CorrectiveAction, user: User, photos: Sequence[tuple[bytes, str | None]]
 ) -> list[FollowUpFile]:
+    checked = follow_up_files.check_photos(photos)  # all of them, before decoding any
     stored: list[FollowUpFile] = []
     try:
-        for data, filename in photos:
-            stored.append(follow_up_files.store_photo(data, filename, user, action_id=action.id))
+        for photo in checked:
+            stored.append(follow_up_files.store_photo(photo, user, action_id=action.id))
     except BaseException:
         for row in stored:
             for thumb in (False, True):

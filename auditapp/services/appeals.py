@@ -81,7 +81,7 @@ from ..permissions import client_scope, store_scope
 from . import actions, alerts
 from .checklists import scoring_checklist
 from .evidence import EvidenceRejected
-from .follow_up_files import MAX_FILES, photo_path, store_photo
+from .follow_up_files import MAX_FILES, check_photos, photo_path, store_photo
 from .report_visits import load_checklist
 from .results import record_results
 from .review import lock_visit, posted_change, record_edits, write_answers
@@ -283,6 +283,10 @@ def file_appeal(
     text = _clean_reason(reason)
     if len(photos) > MAX_FILES:
         raise AppealInvalid("photos", _("At most %(n)d photos can be attached.", n=MAX_FILES))
+    try:
+        checked = check_photos(photos)  # all of them, before decoding any
+    except EvidenceRejected as error:
+        raise AppealInvalid("photos", str(error)) from error
     now = utcnow()
     row = stored_answers(visit).get(question_key)
     appeal = Appeal(
@@ -302,9 +306,9 @@ def file_appeal(
         with db.session.begin_nested():
             db.session.add(appeal)
             db.session.flush()
-            for number, (data, filename) in enumerate(photos, start=1):
+            for number, photo in enumerate(checked, start=1):
                 try:
-                    stored.append(store_photo(data, filename, user, appeal_id=appeal.id))
+                    stored.append(store_photo(photo, user, appeal_id=appeal.id))
                 except EvidenceRejected as error:
                     raise AppealInvalid(
                         "photos", _("Photo %(n)d: %(why)s", n=number, why=str(error))

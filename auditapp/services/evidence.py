@@ -3,9 +3,11 @@ it, audio.
 
 Rules decided here:
 - The file's real type comes from its bytes, never its name. Photos and receipts may
-  be JPEG, PNG, WebP or HEIC/HEIF; they are stored as an upright JPEG with every bit
-  of metadata removed, and a thumbnail. What the EXIF said (capture time, GPS) is
-  kept on the row for the reviewer, not in the file anyone can download.
+  be JPEG, PNG, WebP, HEIC/HEIF or AVIF (where Pillow reads it); they are stored as
+  an upright JPEG with every bit of metadata removed, and a thumbnail. A picture with
+  more pixels than media.MAX_PIXELS is refused from its header, before decoding.
+  What the EXIF said (capture time, GPS) is kept on the row for the reviewer, not in
+  the file anyone can download.
 - `sha256`, `content_type` and `size_bytes` describe the ORIGINAL upload, so a photo
   reused on another visit is found by its hash whatever the re-encoding did; `dhash`
   (photos and receipts; None for audio) is the difference hash of the upright
@@ -25,6 +27,7 @@ import os
 import re
 import tempfile
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -88,7 +91,7 @@ def store_upload(
                 _("This file is not an audio recording we can read (M4A, MP3, Ogg, WebM or WAV).")
             )
     elif content_type not in media.IMAGE_TYPES:
-        raise EvidenceRejected(_("This file is not a photo we can read (JPEG, PNG, WebP or HEIC)."))
+        raise EvidenceRejected(not_a_photo_message())
 
     evidence = Evidence(
         visit_id=visit.id,
@@ -201,17 +204,48 @@ def _megabytes(limit: int) -> str:
     return f"{value:.0f}" if value >= 10 or value == int(value) else f"{value:.1f}"
 
 
+def not_a_photo_message() -> str:
+    return _("This file is not a photo we can read (JPEG, PNG, WebP, HEIC or AVIF).")
+
+
+@dataclass(frozen=True)
+class CheckedPhoto:
+    """A photo that passed check_photo, handed on so that it is not checked again."""
+
+    data: bytes
+    filename: str | None
+    content_type: str  # from its bytes
+
+
+def check_photo(data: bytes, filename: str | None = None) -> CheckedPhoto:
+    """A photo's size, type (from its bytes) and pixel count (from its header), with
+    nothing decoded. Raises EvidenceRejected."""
+    _check_size(data)
+    content_type = media.sniff(data)
+    if content_type not in media.IMAGE_TYPES:
+        raise EvidenceRejected(not_a_photo_message())
+    try:
+        media.check_header(data)
+    except media.UnreadableImage as error:
+        raise _refusal(error) from error
+    return CheckedPhoto(data, filename, content_type)
+
+
 def _process(data: bytes) -> media.ProcessedImage:
     try:
         return media.process_image(data)
-    except media.ImageTooLarge as error:
-        raise EvidenceRejected(
-            _("This photo has too many pixels to process. Choose a smaller photo."), 413
-        ) from error
     except media.UnreadableImage as error:
-        raise EvidenceRejected(
-            _("We could not read this photo; the file may be damaged. Please take it again.")
-        ) from error
+        raise _refusal(error) from error
+
+
+def _refusal(error: media.UnreadableImage) -> EvidenceRejected:
+    if isinstance(error, media.ImageTooLarge):
+        return EvidenceRejected(
+            _("This photo has too many pixels to process. Choose a smaller photo."), 413
+        )
+    return EvidenceRejected(
+        _("We could not read this photo; the file may be damaged. Please take it again.")
+    )
 
 
 def _describe(evidence: Evidence, visit: Visit, image: media.ProcessedImage) -> None:
@@ -223,7 +257,8 @@ def _describe(evidence: Evidence, visit: Visit, image: media.ProcessedImage) -> 
 
 
 def _as_utc(moment: datetime | None, visit: Visit) -> datetime | None:
-    """A camera without a recorded offset wrote local time: read it in the store's zone."""
+    """A camera without a recorded offset wrote local time: read it in the store's zone.
+    A time that cannot be converted (near the ends of the calendar) is no photo time."""
     if moment is None:
         return None
     if moment.tzinfo is None:
@@ -232,7 +267,10 @@ def _as_utc(moment: datetime | None, visit: Visit) -> datetime | None:
         except (ZoneInfoNotFoundError, ValueError):
             zone = ZoneInfo("UTC")
         moment = moment.replace(tzinfo=zone)
-    return moment.astimezone(UTC)
+    try:
+        return moment.astimezone(UTC)
+    except (OverflowError, ValueError):
+        return None
 
 
 def _clean_name(filename: str | None) -> str:

@@ -24,12 +24,13 @@ def store_rows(stores: Iterable[Store]) -> Iterator[list[object]]:
 
 
 def shopper_rows(profiles: Iterable[ShopperProfile]) -> Iterator[list[object]]:
+    """Languages and qualifications saved as JSON null by older versions read as none."""
     for p in profiles:
         clients = [c.client.code for c in p.conflicts if c.client is not None]
         stores = [f"{c.store.client.code}/{c.store.code}" for c in p.conflicts if c.store]
         yield [
             p.user.email, p.user.name, p.gender, _text(p.birth_year), p.home_city,
-            _text(p.home_latitude), _text(p.home_longitude), "|".join(p.languages),
-            "|".join(p.qualifications), p.certification_level, p.reliability,
+            _text(p.home_latitude), _text(p.home_longitude), "|".join(p.languages or []),
+            "|".join(p.qualifications or []), p.certification_level, p.reliability,
             "yes" if p.active else "no", "|".join(clients), "|".join(stores),
         ]  # fmt: skip

@@ -4,9 +4,13 @@
 Rules decided here:
 
 - The same checks and processing as a shopper's evidence (services/evidence.py): the
-  type comes from the bytes (JPEG, PNG, WebP, HEIC/HEIF), the size is limited, the
-  picture is stored upright as a JPEG without any metadata, beside a thumbnail.
-- At most MAX_FILES photos per action or appeal.
+  type comes from the bytes (JPEG, PNG, WebP, HEIC/HEIF, AVIF), the size is limited,
+  the picture is stored upright as a JPEG without any metadata, beside a thumbnail.
+- At most MAX_FILES photos per action or appeal. The photos of one form are all
+  checked from their bytes and headers (`check_photos`) before any is decoded, then
+  decoded one at a time, each let go before the next: five pictures too large to
+  decode cost no decoding, and a worker holds one full-size picture at most. What
+  `check_photos` passed is handed to `store_photo` as it is, never checked twice.
 - Files are written atomically before the row is added; the caller commits. A refused
   file raises EvidenceRejected and stores nothing.
 """
@@ -14,6 +18,7 @@ Rules decided here:
 import hashlib
 import io
 import uuid
+from collections.abc import Sequence
 from pathlib import Path
 
 from flask import Response, abort, current_app, send_file
@@ -24,26 +29,40 @@ from .. import media
 from ..extensions import db
 from ..models import FollowUpFile, User
 from .evidence import (
+    CheckedPhoto,
     EvidenceRejected,
-    _check_size,
     _clean_name,
     _process,
     _remove,
     _write_atomically,
+    check_photo,
 )
 
 MAX_FILES = 5
 
 
+def check_photos(photos: Sequence[tuple[bytes, str | None]]) -> list[CheckedPhoto]:
+    """Every photo of one form checked without decoding any (size, type, pixels);
+    raises EvidenceRejected naming the first refused photo by its number."""
+    checked = []
+    for number, (data, filename) in enumerate(photos, start=1):
+        try:
+            checked.append(check_photo(data, filename))
+        except EvidenceRejected as error:
+            why = _("Photo %(n)d: %(why)s", n=number, why=str(error))
+            raise EvidenceRejected(why, error.status_code) from error
+    return checked
+
+
 def store_photo(
-    data: bytes,
-    filename: str | None,
+    photo: CheckedPhoto,
     user: User | None,
     *,
     action_id: int | None = None,
     appeal_id: int | None = None,
 ) -> FollowUpFile:
-    """Checks and stores one photo for the action or the appeal (exactly one given)."""
+    """Stores one photo that check_photo passed for the action or the appeal (exactly
+    one given)."""
     if (action_id is None) == (appeal_id is None):
         raise ValueError("a photo belongs to one action or one appeal")
     owner = (
@@ -51,17 +70,14 @@ def store_photo(
     )
     if db.session.scalar(select(func.count()).select_from(FollowUpFile).where(owner)) >= MAX_FILES:
         raise EvidenceRejected(_("At most %(n)d photos can be attached.", n=MAX_FILES))
-    _check_size(data)
-    if media.sniff(data) not in media.IMAGE_TYPES:
-        raise EvidenceRejected(_("This file is not a photo we can read (JPEG, PNG, WebP or HEIC)."))
-    image = _process(data)
+    image = _process(photo.data)
     row = FollowUpFile(
         action_id=action_id,
         appeal_id=appeal_id,
-        sha256=hashlib.sha256(data).hexdigest(),
-        content_type=media.sniff(data) or media.JPEG,
-        original_name=_clean_name(filename),
-        size_bytes=len(data),
+        sha256=hashlib.sha256(photo.data).hexdigest(),
+        content_type=photo.content_type,
+        original_name=_clean_name(photo.filename),
+        size_bytes=len(photo.data),
         uploaded_by_id=user.id if user is not None else None,
     )
     folder = _folder()

@@ -151,6 +151,9 @@ SHOPPER_FIELDS = (
 )  # fmt: skip
 
 
+LIST_FIELDS = ("languages", "qualifications")
+
+
 def save_shopper(profile: ShopperProfile | None, data: Mapping[str, Any]) -> ShopperProfile:
     """Creates or updates the shopper's account and profile together."""
     account = profile.user if profile else None
@@ -167,6 +170,9 @@ def save_shopper(profile: ShopperProfile | None, data: Mapping[str, Any]) -> Sho
     profile = profile or ShopperProfile(user=user)
     db.session.add(profile)  # before anything can autoflush the user that points to it
     apply_fields(profile, data, SHOPPER_FIELDS)
+    for name in LIST_FIELDS:  # a form without the field gives None: stored, it read as null
+        if getattr(profile, name) is None:
+            setattr(profile, name, [])
     set_conflicts(profile, data.get("conflict_clients", []), data.get("conflict_stores", []))
     return profile
 

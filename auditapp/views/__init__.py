@@ -8,6 +8,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from ..models import ADMIN, COORDINATOR, REGIONAL_MANAGER, REVIEWER, SHOPPER, STORE_MANAGER
+from . import downloads, params
 
 # (endpoint, label, roles). Later areas add their entries here.
 NAVIGATION = [
@@ -54,6 +55,8 @@ def safe_next(target: str | None, fallback: str) -> str:
 
 
 def init_app(app: Flask) -> None:
+    params.init_app(app)  # first: the rules below use its bounded `int`
+    downloads.init_app(app)
     for area in AREAS:
         app.register_blueprint(import_module(f"{__name__}.{area}").bp)
 

@@ -74,6 +74,7 @@ from ..services import actions, follow_up_files
 from ..services import evidence as evidence_service
 from ..services.evidence import EvidenceRejected
 from ..services.publishing import published_waves
+from .params import id_arg, page_arg
 
 bp = Blueprint("actions", __name__, url_prefix="/actions")
 PER_PAGE = 25
@@ -133,7 +134,7 @@ def index() -> ResponseReturnValue:
             .order_by(Store.code, Store.id)
         )
     )
-    store = next((s for s in stores if s.id == request.args.get("store", type=int)), None)
+    store = next((s for s in stores if s.id == id_arg("store")), None)
     status = request.args.get("status", TO_DO)
     if status not in (TO_DO, ALL, *ACTION_STATUSES):
         status = TO_DO
@@ -164,7 +165,7 @@ def index() -> ResponseReturnValue:
         .where(*where)
         .order_by(CorrectiveAction.due_on, Store.code, CorrectiveAction.id)
     )
-    page = db.paginate(query, per_page=PER_PAGE, error_out=False)
+    page = db.paginate(query, page=page_arg(), per_page=PER_PAGE, error_out=False)
     return render_template(
         "actions/index.html",
         page=page,
@@ -386,7 +387,7 @@ def reopen(action_id: int) -> ResponseReturnValue:
 def reassign(action_id: int) -> ResponseReturnValue:
     action = _action_or_404(action_id)
     try:
-        actions.reassign(action, _user(), request.form.get("owner", type=int))
+        actions.reassign(action, _user(), id_arg("owner", request.form))
     except DomainError as error:
         return _refused(action, "reassign", error, {})
     return _done(action, _("The action has a new owner."))
@@ -411,10 +412,10 @@ def repeats() -> ResponseReturnValue:
     user = _user()
     clients = sorted(db.session.scalars(select(Client).where(client_scope(user))), key=_name)
     client: Client | None = None
-    if (client_id := request.args.get("client", type=int)) is not None:
+    if (client_id := id_arg("client")) is not None:
         client = get_client_or_404(user, client_id)
     region: Region | None = None
-    if (region_id := request.args.get("region", type=int)) is not None:
+    if (region_id := id_arg("region")) is not None:
         region = get_region_or_404(user, region_id)
         client = client or region.client
     client = client or (clients[0] if clients else None)

@@ -3,8 +3,11 @@
 Rules decided here:
 
 - A user reads only their own notifications: another user's is not found (404).
-- Opening a notification marks it read and follows its link (a path inside the app);
-  "Mark all read" is a POST. Unread ones are marked on the list.
+- Opening a notification from the list (a small POST form, so it works without
+  JavaScript and carries the CSRF token) marks it read and follows its link (a path
+  inside the app). A GET of the same address only follows the link: a link preview
+  or prefetch must not change anything. "Mark all read" is a POST too. Unread ones
+  are marked on the list.
 - The preferences page offers the kinds the user's role can receive
   (services/alerts.ROLE_KINDS), each at once, in the daily digest or in the app only.
 - The unread count in the top bar is one indexed COUNT per page, for signed-in users
@@ -31,6 +34,7 @@ from ..extensions import db
 from ..models.alerts import DELIVERIES, Notification
 from ..services import alerts
 from . import safe_next
+from .params import page_arg
 
 bp = Blueprint("alerts", __name__)
 
@@ -59,6 +63,7 @@ def index() -> ResponseReturnValue:
         query = query.where(Notification.read_at.is_(None))
     page = db.paginate(
         query.order_by(Notification.id.desc()),
+        page=page_arg(),
         per_page=int(current_app.config["PER_PAGE"]),
         error_out=False,
     )
@@ -71,7 +76,7 @@ def index() -> ResponseReturnValue:
     )
 
 
-@bp.route("/notifications/<int:notification_id>")
+@bp.route("/notifications/<int:notification_id>", methods=["GET", "POST"])
 @login_required
 def show(notification_id: int) -> ResponseReturnValue:
     notification = db.session.scalars(
@@ -81,8 +86,9 @@ def show(notification_id: int) -> ResponseReturnValue:
     ).first()
     if notification is None:
         abort(404)
-    alerts.mark_read(notification)
-    db.session.commit()
+    if request.method == "POST":
+        alerts.mark_read(notification)
+        db.session.commit()
     return redirect(safe_next(notification.link, url_for("alerts.index")))
 
 

@@ -45,6 +45,7 @@ from ..services.follow_up_files import MAX_FILES, photo_response, photos
 from ..services.pseudonyms import pseudonym
 from ..services.review_screen import score_text
 from ..services.visit_answers import answer_fields, form_for, stored_answers
+from .params import id_arg
 
 bp = Blueprint("appeals", __name__, url_prefix="/appeals")
 
@@ -289,7 +290,7 @@ def rates() -> ResponseReturnValue:
     clients = list(
         db.session.scalars(select(Client).where(client_scope(user)).order_by(Client.name))
     )
-    client_id = request.args.get("client", type=int)
+    client_id = id_arg("client")
     if client_id is None and len(clients) == 1:
         client_id = clients[0].id
     client = next((c for c in clients if c.id == client_id), None)
@@ -306,7 +307,7 @@ def rates() -> ResponseReturnValue:
                 .order_by(Wave.starts_on.desc(), Wave.id.desc())
             )
         )
-        wave_id = request.args.get("wave", type=int)
+        wave_id = id_arg("wave")
         if wave_id is not None:
             wave = next((w for w in waves if w.id == wave_id), None)
             if wave is None:

@@ -18,7 +18,6 @@ from flask import (
     flash,
     redirect,
     render_template,
-    request,
     url_for,
 )
 from flask.typing import ResponseReturnValue
@@ -60,6 +59,7 @@ from ..permissions import (
     roles_required,
 )
 from ..services import checklist_files, checklists
+from .params import id_arg
 
 bp = Blueprint("checklists", __name__, url_prefix="/checklists")
 EDITORS = (ADMIN, COORDINATOR)
@@ -214,11 +214,13 @@ def import_file() -> ResponseReturnValue:
                     client, form.title.data or "", current_user, document
                 )
                 db.session.flush()
+            except checklist_files.UnreadableFile as error:
+                form.file.errors.extend(error.problems)  # about the file: shown at its field
             except checklist_files.ChecklistFileError as error:
                 problems = [str(p) for p in error.problems]
             except checklists.ChecklistInvalid as error:
                 problems = [str(p) for p in error.problems]
-            if problems:
+            if problems or form.file.errors:
                 db.session.rollback()
             else:
                 db.session.commit()
@@ -262,9 +264,9 @@ def diff(checklist_id: int) -> ResponseReturnValue:
     checklist = get_checklist_or_404(current_user, checklist_id)
     versions = sorted(checklist.versions, key=lambda v: v.number)
     by_id = {v.id: v for v in versions}
-    new = by_id.get(request.args.get("new", type=int) or 0) or versions[-1]
+    new = by_id.get(id_arg("new") or 0) or versions[-1]
     earlier = [v for v in versions if v.number < new.number]
-    old = by_id.get(request.args.get("old", type=int) or 0) or (earlier[-1] if earlier else new)
+    old = by_id.get(id_arg("old") or 0) or (earlier[-1] if earlier else new)
     changes = checklists.diff_versions(old, new)
     return render_template(
         "checklists/diff.html", checklist=checklist, versions=versions, old=old, new=new,

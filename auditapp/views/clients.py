@@ -13,6 +13,7 @@ from ..extensions import db
 from ..models import ADMIN, COORDINATOR, Client, Region, Store
 from ..permissions import client_scope, get_client_or_404, get_region_or_404, roles_required
 from ..services import org
+from .params import page_arg
 
 bp = Blueprint("clients", __name__, url_prefix="/clients")
 
@@ -24,7 +25,7 @@ def index() -> ResponseReturnValue:
     query = select(Client).where(client_scope(current_user)).order_by(Client.name)
     if q:
         query = query.where(or_(Client.name.icontains(q), Client.code.icontains(q)))
-    page = db.paginate(query, per_page=25, error_out=False)
+    page = db.paginate(query, page=page_arg(), per_page=25, error_out=False)
     ids = [c.id for c in page.items]
     store_counts = dict(
         db.session.execute(

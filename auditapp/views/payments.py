@@ -32,6 +32,7 @@ from ..models.pay import PayLine, PaymentRun
 from ..models.waves import Visit, Wave
 from ..permissions import can_export, client_scope, get_client_or_404, roles_required
 from ..services import pay
+from .params import id_arg, id_list, page_arg
 
 bp = Blueprint("payments", __name__)
 STAFF = (ADMIN, COORDINATOR)
@@ -180,8 +181,8 @@ def _pending_waves(client_id: int | None) -> list[Wave]:
 @bp.route("/payments/")
 @roles_required(*STAFF)
 def index() -> ResponseReturnValue:
-    client_id = request.args.get("client", type=int)
-    wave_id = request.args.get("wave", type=int)
+    client_id = id_arg("client")
+    wave_id = id_arg("wave")
     client = get_client_or_404(current_user, client_id) if client_id is not None else None
     wave = _wave_or_404(wave_id, client_id) if wave_id is not None else None
     where = pay.pending_filter(line_scope(current_user), client_id, wave_id)
@@ -216,14 +217,14 @@ def index() -> ResponseReturnValue:
 @bp.route("/payments/runs", methods=["POST"])
 @roles_required(*STAFF)
 def create_run() -> ResponseReturnValue:
-    client = get_client_or_404(current_user, request.form.get("client_id", type=int) or 0)
-    wave_id = request.form.get("wave_id", type=int)
+    client = get_client_or_404(current_user, id_arg("client_id", request.form) or 0)
+    wave_id = id_arg("wave_id", request.form)
     if wave_id is not None:
         _wave_or_404(wave_id, client.id)
     back = url_for(".index", client=client.id, wave=wave_id)
     chosen = None
     if request.form.get("scope") == "selected":
-        chosen = request.form.getlist("line", type=int)
+        chosen = id_list("line", request.form)
     try:
         made = pay.create_run(client, current_user, chosen, wave_id if chosen is None else None)
     except DomainError as error:
@@ -249,7 +250,7 @@ def create_run() -> ResponseReturnValue:
 @bp.route("/payments/runs")
 @roles_required(*STAFF)
 def runs() -> ResponseReturnValue:
-    client_id = request.args.get("client", type=int)
+    client_id = id_arg("client")
     client = get_client_or_404(current_user, client_id) if client_id is not None else None
     query = (
         select(PaymentRun)
@@ -263,7 +264,7 @@ def runs() -> ResponseReturnValue:
     )
     if client is not None:
         query = query.where(PaymentRun.client_id == client.id)
-    page = db.paginate(query, per_page=RUNS_PER_PAGE, error_out=False)
+    page = db.paginate(query, page=page_arg(), per_page=RUNS_PER_PAGE, error_out=False)
     ids = [r.id for r in page.items]
     sums = pay.totals_by(PayLine.run_id, PayLine.run_id.in_(ids)) if ids else {}
     clients = db.session.scalars(
@@ -382,5 +383,7 @@ def cancel_run(run_id: int) -> ResponseReturnValue:
 @roles_required(SHOPPER)
 def earnings() -> ResponseReturnValue:
     shopper = _me()
-    page = db.paginate(pay.shopper_lines(shopper), per_page=EARNINGS_PER_PAGE, error_out=False)
+    page = db.paginate(
+        pay.shopper_lines(shopper), page=page_arg(), per_page=EARNINGS_PER_PAGE, error_out=False
+    )
     return render_template("payments/earnings.html", page=page, sums=pay.earnings(shopper))

@@ -84,11 +84,11 @@ from ..services import report_data, report_periods, scorecards
 from ..services.publishing import published_waves
 from ..services.report_visits import load_checklist
 from . import report_charts
+from .params import id_arg
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 READERS = (ADMIN, COORDINATOR, REGIONAL_MANAGER, STORE_MANAGER)
 REGION_READERS = (ADMIN, COORDINATOR, REGIONAL_MANAGER)
-NO_STORE = {"Cache-Control": "private, no-store"}
 REFRESH_SECONDS = 3
 CHUNK = 1 << 16
 FORMAT_LABELS = {
@@ -185,13 +185,13 @@ def _select() -> Selection:
     user, args = _user(), request.args
     region = wave = None
     wants_whole = args.get("region") == "all"
-    if not wants_whole and (region_id := args.get("region", type=int)) is not None:
+    if not wants_whole and (region_id := id_arg("region", args)) is not None:
         region = get_region_or_404(user, region_id)
-    if (wave_id := args.get("wave", type=int)) is not None:
+    if (wave_id := id_arg("wave", args)) is not None:
         wave = _wave_or_404(user, wave_id)
     sel = Selection(clients=list(db.session.scalars(select(Client).where(client_scope(user)))))
     sel.clients.sort(key=lambda c: c.name)
-    if (client_id := args.get("client", type=int)) is not None:
+    if (client_id := id_arg("client", args)) is not None:
         sel.client = get_client_or_404(user, client_id)
     elif region is not None:
         sel.client = region.client
@@ -306,7 +306,7 @@ def _wave_for_region(region: Region) -> Wave:
     """The wave asked for (of the region's client), else the default; 404 if none."""
     user = _user()
     waves = _client_waves(region.client_id, user)
-    if (wave_id := request.args.get("wave", type=int)) is not None:
+    if (wave_id := id_arg("wave")) is not None:
         wave = next((w for w in waves if w.id == wave_id), None)
     else:
         stores = report_data.scoped_stores(user, region.client_id, region)
@@ -444,7 +444,7 @@ def question_table(
 def store(store_id: int) -> ResponseReturnValue:
     user = _user()
     shop = get_store_or_404(user, store_id)
-    wave, waves = _wave_for_store(user, shop, request.args.get("wave", type=int))
+    wave, waves = _wave_for_store(user, shop, id_arg("wave"))
     card = None
     if wave is not None:
         card = report_data.store_scorecard(shop, wave, user, _language())
@@ -474,7 +474,7 @@ def store(store_id: int) -> ResponseReturnValue:
 def store_pdf(store_id: int) -> ResponseReturnValue:
     user = _user()
     shop = get_store_or_404(user, store_id)
-    wave, _waves = _wave_for_store(user, shop, request.args.get("wave", type=int))
+    wave, _waves = _wave_for_store(user, shop, id_arg("wave"))
     if wave is None:
         abort(404)
     language = _language()
@@ -504,8 +504,8 @@ def _pdf_response(pdf: bytes, name: str) -> ResponseReturnValue:
 
 def _download(body: Any, mimetype: str, name: str, length: int) -> Response:
     """An attachment named ``name``: filename (ASCII) and, for any other name, filename*
-    (RFC 6266), as send_file writes them; never cached."""
-    response = Response(body, mimetype=mimetype, headers=NO_STORE)
+    (RFC 6266), as send_file writes them; never cached (views/downloads.py)."""
+    response = Response(body, mimetype=mimetype)
     response.headers["Content-Length"] = str(length)
     simple = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii")
     names = {"filename": simple} if simple == name else {
@@ -526,7 +526,7 @@ def file_name(text: str) -> str:
 def start_batch(region_id: int) -> ResponseReturnValue:
     user = _user()
     region = get_region_or_404(user, region_id)
-    wave = _wave_or_404(user, request.form.get("wave", type=int) or 0)
+    wave = _wave_or_404(user, id_arg("wave", request.form) or 0)
     if wave.client_id != region.client_id:
         abort(404)
     batch_id = scorecards.start_region_batch(region, wave, user, _language())

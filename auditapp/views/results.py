@@ -43,10 +43,10 @@ from ..extensions import db
 from ..models import ADMIN, COORDINATOR, REGIONAL_MANAGER, REVIEWER, SHOPPER, STORE_MANAGER
 from ..permissions import can_export, roles_required
 from ..services import report_exports
+from .params import id_arg, page_arg
 
 bp = Blueprint("results", __name__, url_prefix="/results")
 PAGE_ROLES = (ADMIN, COORDINATOR, REVIEWER, REGIONAL_MANAGER, STORE_MANAGER)
-NO_STORE = {"Cache-Control": "private, no-store"}
 XLSX_MAX_CELLS = 1_500_000
 
 
@@ -57,7 +57,10 @@ def exports() -> ResponseReturnValue:
     page = counts = None
     if allowed:
         page = db.paginate(
-            report_exports.exportable_waves(current_user), per_page=25, error_out=False
+            report_exports.exportable_waves(current_user),
+            page=page_arg(),
+            per_page=25,
+            error_out=False,
         )
         counts = report_exports.approved_counts(current_user, [w.id for w in page.items])
     return render_template(
@@ -74,7 +77,7 @@ def exports() -> ResponseReturnValue:
 def export() -> ResponseReturnValue:
     args = request.args
     shape, fmt = args.get("shape", "wide"), args.get("format", "csv")
-    wave_id = args.get("wave", type=int)
+    wave_id = id_arg("wave")
     if (
         current_user.role == SHOPPER
         or not can_export(current_user)
@@ -109,7 +112,7 @@ def export() -> ResponseReturnValue:
         return Response(
             stream_with_context(csv_chunks(table.header, table.rows)),
             mimetype="text/csv",
-            headers={"Content-Disposition": f'attachment; filename="{name}"', **NO_STORE},
+            headers={"Content-Disposition": f'attachment; filename="{name}"'},
         )
     # Removed when closed, which send_file does once the response is sent.
     handle = tempfile.TemporaryFile(suffix=".xlsx")  # noqa: SIM115
@@ -119,12 +122,11 @@ def export() -> ResponseReturnValue:
     except BaseException:
         handle.close()
         raise
-    response = send_file(
+    # An attachment: views/downloads.py makes it private, no-store.
+    return send_file(
         handle,
         mimetype=XLSX_MIME,
         as_attachment=True,
         download_name=f"{table.filename}.xlsx",
         max_age=0,
     )
-    response.headers.update(NO_STORE)
-    return response

@@ -34,6 +34,7 @@ from ..services import review_flags, review_queue, review_screen
 from ..services.lifecycle import STATUS_LABELS
 from ..services.visit_answers import answer_fields, form_for
 from . import safe_next
+from .params import id_list, page_arg
 
 bp = Blueprint("review", __name__, url_prefix="/review")
 ROLES = review_queue.REVIEW_ROLES
@@ -110,7 +111,7 @@ def queue() -> ResponseReturnValue:
     page = review_queue.queue(
         current_user,
         _filters(form),
-        page=request.args.get("page", 1, type=int),
+        page=page_arg(),
         per_page=current_app.config["PER_PAGE"],
     )
     return render_template(
@@ -132,7 +133,7 @@ def bulk_approve() -> ResponseReturnValue:
     if not form.validate_on_submit():
         abort(400)
     back = safe_next(form.next.data, url_for(".queue"))
-    ids = [int(v) for v in request.form.getlist("visit_id") if v.isdigit()]
+    ids = id_list("visit_id", request.form)
     if not ids:
         flash(_("Tick the visits to approve first."), "warning")
         return redirect(back)

@@ -37,6 +37,7 @@ from ..permissions import (
 )
 from ..services import exports, imports, org
 from .imports import import_flow
+from .params import id_arg, page_arg
 
 bp = Blueprint("stores", __name__, url_prefix="/stores")
 VIEWERS = (ADMIN, COORDINATOR, "reviewer", "regional_manager", "store_manager")
@@ -51,9 +52,9 @@ def _filtered_stores():  # type: ignore[no-untyped-def]
         )
     # A filter naming a client or region outside the viewer's scope is a 404, as
     # opening it would be, rather than an empty list that confirms it exists.
-    if client_id := args.get("client", type=int):
+    if client_id := id_arg("client", args):
         query = query.where(Store.client_id == get_client_or_404(current_user, client_id).id)
-    if region_id := args.get("region", type=int):
+    if region_id := id_arg("region", args):
         region = get_region_or_404(current_user, region_id)
         subtree = select(Region.id).where(Region.path.startswith(region.path, autoescape=True))
         query = query.where(Store.region_id.in_(subtree))
@@ -71,7 +72,9 @@ def _filtered_stores():  # type: ignore[no-untyped-def]
 def index() -> ResponseReturnValue:
     # Eager loads named here: the list shows each store's client and region.
     query = _filtered_stores().options(joinedload(Store.client), joinedload(Store.region))
-    page = db.paginate(query.order_by(Store.client_id, Store.code), per_page=25, error_out=False)
+    page = db.paginate(
+        query.order_by(Store.client_id, Store.code), page=page_arg(), per_page=25, error_out=False
+    )
     clients = db.session.scalars(
         select(Client).where(
             Client.id.in_(select(Store.client_id).where(store_scope(current_user)))

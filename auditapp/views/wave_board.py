@@ -37,6 +37,7 @@ from ..services import assignments, scheduling
 from ..services import waves as waves_service
 from ..services.notifications import notify_assigned
 from ..services.wave_plan import WEEKDAY_KEYS
+from .params import id_arg, page_arg, parse_id
 from .waves import (
     ASSIGNED_OR_LATER,
     FUNNEL,
@@ -127,7 +128,7 @@ def board(wave_id: int) -> ResponseReturnValue:
         .where(Visit.wave_id == wave.id)
     )
     region = None
-    if region_id := args.get("region", type=int):
+    if region_id := id_arg("region", args):
         region = db.session.scalars(
             select(Region).where(Region.id == region_id, Region.client_id == wave.client_id)
         ).first()
@@ -146,7 +147,9 @@ def board(wave_id: int) -> ResponseReturnValue:
         "store": (Store.code, Visit.window_start),
         "shopper": (User.id.is_not(None), User.name, User.id, Visit.window_start),
     }[by]
-    page = db.paginate(query.order_by(*order, Visit.id), per_page=100, error_out=False)
+    page = db.paginate(
+        query.order_by(*order, Visit.id), page=page_arg(), per_page=100, error_out=False
+    )
     groups: list[tuple[str, list[Visit]]] = []
     for visit in page.items:
         label = _group_label(visit, by)
@@ -253,7 +256,7 @@ def visit(visit_id: int) -> ResponseReturnValue:
 def assign(visit_id: int) -> ResponseReturnValue:
     visit = get_visit_or_404(visit_id)
     form = AssignForm()
-    shopper_id = int(form.shopper_id.data) if (form.shopper_id.data or "").isdigit() else 0
+    shopper_id = parse_id(form.shopper_id.data) or 0
     shopper = db.session.get(ShopperProfile, shopper_id)
     if not form.validate_on_submit() or shopper is None:
         abort(400)

@@ -70,6 +70,7 @@ from ..permissions import client_scope, roles_required
 from ..scheduling.reasons import short
 from ..services import publishing, scheduling, waves
 from ..services.notifications import notify_assigned
+from .params import page_arg
 
 bp = Blueprint("waves", __name__, url_prefix="/waves")
 STAFF = (ADMIN, COORDINATOR)
@@ -193,7 +194,7 @@ def index() -> ResponseReturnValue:
         .options(joinedload(Wave.client))  # eager: the list shows each wave's client
         .order_by(Wave.starts_on.desc(), Wave.id.desc())
     )
-    page = db.paginate(query, per_page=25, error_out=False)
+    page = db.paginate(query, page=page_arg(), per_page=25, error_out=False)
     ids = [w.id for w in page.items]
     rows = db.session.execute(
         select(Visit.wave_id, *funnel_columns())

@@ -5,6 +5,7 @@ way up it was stored. `sideways_jpeg` is what a phone held upright writes: pixel
 the sensor read them (landscape) and EXIF Orientation 6 ("turn 90° clockwise")."""
 
 import io
+import zlib
 from decimal import Decimal
 
 import pillow_heif
@@ -72,13 +73,44 @@ def webp(size: tuple[int, int] = (40, 20)) -> bytes:
     return encode(halves(size), "WEBP", quality=90)
 
 
-def heic(size: tuple[int, int] = (40, 20), exif: Image.Exif | None = None) -> bytes:
+def heic(
+    size: tuple[int, int] = (40, 20),
+    exif: Image.Exif | None = None,
+    picture: Image.Image | None = None,
+    **save: object,
+) -> bytes:
     """Encoded with pillow_heif's own encoder (x265 in the pinned wheel). If the build
-    could not encode HEIC this raises, and the tests say so instead of skipping."""
-    heif = pillow_heif.from_pillow(halves(size))
+    could not encode HEIC this raises, and the tests say so instead of skipping.
+    `tile_size=512` writes a grid of tiles, as iPhones do."""
+    heif = pillow_heif.from_pillow(picture if picture is not None else halves(size))
     out = io.BytesIO()
-    heif.save(out, quality=90, **({"exif": exif.tobytes()} if exif is not None else {}))
+    if exif is not None:
+        save["exif"] = exif.tobytes()
+    heif.save(out, quality=90, **save)
     return out.getvalue()
+
+
+def avif(size: tuple[int, int] = (40, 20), picture: Image.Image | None = None) -> bytes:
+    """Encoded by Pillow's own AVIF plugin (libavif); raises KeyError or OSError where
+    the installed Pillow was built without it."""
+    return encode(picture if picture is not None else halves(size), "AVIF", quality=90)
+
+
+def noise(size: tuple[int, int]) -> Image.Image:
+    """A picture that does not compress: cutting its file loses real pixels."""
+    return Image.effect_noise(size, 80).convert("RGB")
+
+
+def png_header(width: int, height: int) -> bytes:
+    """A PNG that declares width x height RGBA pixels and holds none: the header of a
+    "decompression bomb", made without spending the memory of a real one."""
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        crc = zlib.crc32(kind + body).to_bytes(4, "big")
+        return len(body).to_bytes(4, "big") + kind + body + crc
+
+    header = width.to_bytes(4, "big") + height.to_bytes(4, "big") + bytes([8, 6, 0, 0, 0])
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IEND", b"")
 
 
 def colour_at(data: bytes, xy: tuple[int, int]) -> str:

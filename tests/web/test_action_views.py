@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from auditapp import media
 from auditapp.extensions import db
 from auditapp.models import CorrectiveAction
 from auditapp.models.follow_up import (
@@ -177,6 +178,27 @@ def test_a_bad_photo_is_refused_next_to_the_field_keeping_the_note(client, world
     assert 'id="resolve-photos-error"' in refused.text
     assert "not a photo we can read" in refused.text
     assert "Mopped &lt;twice&gt;</textarea>" in refused.text
+    assert fresh(world.clean).status == ACTION_OPEN
+
+
+def test_five_photos_are_all_checked_before_any_is_decoded(client, world, monkeypatch):
+    """The fifth is a picture too large to decode: the four good ones before it are
+    not decoded for nothing, and the message names the photo at fault."""
+    decoded = []
+    process = media.process_image
+    monkeypatch.setattr(media, "process_image", lambda data: decoded.append(data) or process(data))
+    good = [(io.BytesIO(evidence_images.png()), f"fix{n}.png") for n in range(4)]
+    bomb = (io.BytesIO(evidence_images.png_header(7999, 7999)), "huge.png")
+    login(client, world.sam)
+    refused = client.post(
+        f"/actions/{world.clean.id}/resolve",
+        data={"csrf_token": csrf_token(client), "note": "New mop.", "photos": [*good, bomb]},
+        content_type="multipart/form-data",
+    )
+    assert refused.status_code == 413
+    assert decoded == []
+    assert "Photo 5: This photo has too many pixels" in page_text(refused.text)
+    assert "New mop.</textarea>" in refused.text
     assert fresh(world.clean).status == ACTION_OPEN
 
 

@@ -1,13 +1,15 @@
 """The alert pages: a user's own notifications (newest first, unread marked, paged),
-opening one marks it read and follows its link, "Mark all read", the unread count in
+opening one (a POST) marks it read and follows its link, "Mark all read", the unread count in
 the top bar, and the preferences page offering only the kinds the role receives."""
 
-from datetime import UTC, datetime, timedelta
+import re
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from sqlalchemy import select
 
+from auditapp.clock import utcnow
 from auditapp.extensions import db
 from auditapp.models import AlertPreference, Notification
 from tests.conftest import count_queries, csrf_token, login, page_text
@@ -23,7 +25,7 @@ def _note(user: Any, title: str, minutes_ago: int = 0, **kw: Any) -> Notificatio
     note = Notification(
         user_id=user.id, kind=kw.pop("kind", "below_threshold"), dedupe_key=title,
         title=title, body=kw.pop("body", f"About {title}."), link=kw.pop("link", "/reports/"),
-        delivery="digest", created_at=datetime.now(UTC) - timedelta(minutes=minutes_ago), **kw,
+        delivery="digest", created_at=utcnow() - timedelta(minutes=minutes_ago), **kw,
     )  # fmt: skip
     db.session.add(note)
     db.session.flush()
@@ -31,7 +33,7 @@ def _note(user: Any, title: str, minutes_ago: int = 0, **kw: Any) -> Notificatio
 
 
 def test_the_list_shows_only_my_alerts_newest_first_with_unread_marked(client, world):
-    _note(world.sm_a, "Older and read", 60, read_at=datetime.now(UTC))
+    _note(world.sm_a, "Older and read", 60, read_at=utcnow())
     _note(world.sm_a, "Newest", 1)
     _note(world.sm_b, "Somebody else's", 2)
     login(client, world.sm_a)
@@ -59,23 +61,58 @@ def test_the_list_is_paged(app, client, world):
 def test_opening_an_alert_marks_it_read_and_follows_its_link(client, world):
     note = _note(world.sm_a, "Go to the report", link=f"/reports/stores/{world.a.id}?wave=3")
     login(client, world.sm_a)
-    response = client.get(f"/notifications/{note.id}")
+    response = client.post(f"/notifications/{note.id}", data={"csrf_token": csrf_token(client)})
     assert response.status_code == 302
     assert response.location == f"/reports/stores/{world.a.id}?wave=3"
     db.session.refresh(note)
     assert note.read_at is not None
 
 
+def test_the_list_opens_each_alert_with_a_post_form_that_carries_the_token(client, world):
+    note = _note(world.sm_a, "Open me")
+    login(client, world.sm_a)
+    page = client.get("/notifications").text
+    form = re.search(
+        rf'<form method="post" action="/notifications/{note.id}"[^>]*>(.*?)</form>', page, re.S
+    )
+    assert form is not None
+    assert 'name="csrf_token"' in form.group(1)
+    assert "Open me" in form.group(1)
+
+
+def test_a_get_only_follows_the_link_and_leaves_the_alert_unread(client, world):
+    """A link preview, a prefetch or an old bookmark must not change anything."""
+    note = _note(world.sm_a, "Peeked at", link="/reports/")
+    login(client, world.sm_a)
+    response = client.get(f"/notifications/{note.id}")
+    assert response.status_code == 302
+    assert response.location == "/reports/"
+    db.session.refresh(note)
+    assert note.read_at is None
+
+
+def test_marking_an_alert_read_needs_the_csrf_token(client, world):
+    note = _note(world.sm_a, "Forged")
+    login(client, world.sm_a)
+    assert client.post(f"/notifications/{note.id}").status_code == 400
+    db.session.refresh(note)
+    assert note.read_at is None
+
+
 def test_an_alert_link_never_leads_off_the_site(client, world):
     note = _note(world.sm_a, "Tampered", link="https://evil.example/")
     login(client, world.sm_a)
     assert client.get(f"/notifications/{note.id}").location == "/notifications"
+    opened = client.post(f"/notifications/{note.id}", data={"csrf_token": csrf_token(client)})
+    assert opened.location == "/notifications"
 
 
 def test_someone_elses_alert_is_not_found(client, world):
     note = _note(world.sm_b, "Not yours")
     login(client, world.sm_a)
     assert client.get(f"/notifications/{note.id}").status_code == 404
+    token = csrf_token(client)
+    assert client.post(f"/notifications/{note.id}", data={"csrf_token": token}).status_code == 404
     db.session.refresh(note)
     assert note.read_at is None
 
@@ -96,7 +133,7 @@ def test_mark_all_read_needs_the_token_and_marks_only_mine(client, world):
 def test_the_top_bar_counts_my_unread_alerts_in_one_query(app, client, world):
     _note(world.sm_a, "One")
     _note(world.sm_a, "Two")
-    _note(world.sm_a, "Read", read_at=datetime.now(UTC))
+    _note(world.sm_a, "Read", read_at=utcnow())
     login(client, world.sm_a)
     with count_queries(app) as statements:
         page = client.get("/account/")

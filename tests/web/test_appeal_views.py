@@ -14,12 +14,15 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
+from auditapp import media
 from auditapp.extensions import db
 from auditapp.models import FollowUpFile, utcnow
 from auditapp.models.follow_up import APPEAL_PENDING, APPEAL_REJECTED, APPEAL_UPHELD, Appeal
 from auditapp.services import appeals
+from auditapp.services.evidence import check_photo
 from auditapp.services.pseudonyms import pseudonym
 from tests.conftest import csrf_token, login, page_text
+from tests.web.evidence_images import png_header
 from tests.web.test_appeals import SHOPPER_NAME, build_world, jpeg
 
 
@@ -132,6 +135,19 @@ def test_a_bad_photo_keeps_the_reason_as_typed_and_stores_nothing(app, aw):
     assert db.session.scalar(select(func.count()).select_from(FollowUpFile)) == 0
 
 
+def test_appeal_photos_are_all_checked_before_any_is_decoded(app, aw, monkeypatch):
+    decoded = []
+    process = media.process_image
+    monkeypatch.setattr(media, "process_image", lambda data: decoded.append(data) or process(data))
+    photos = [(io.BytesIO(jpeg()), f"ok{n}.jpg") for n in range(4)]
+    photos.append((io.BytesIO(png_header(7999, 7999)), "huge.png"))
+    response = file_by_post(app, aw, photos=photos)
+    assert response.status_code == 422
+    assert decoded == []
+    assert 'id="photos-error">Photo 5: This photo has too many pixels' in response.text
+    assert db.session.scalar(select(func.count()).select_from(Appeal)) == 0
+
+
 def test_a_closed_window_says_so_instead_of_the_form(app, aw):
     aw.wave.published_at = utcnow() - timedelta(days=15)
     aw.poor.approved_at = aw.wave.published_at - timedelta(days=1)
@@ -147,7 +163,7 @@ def test_a_closed_window_says_so_instead_of_the_form(app, aw):
 def test_a_manager_of_another_store_gets_404(app, aw):
     appeal = filed(app, aw)
     with app.test_request_context():
-        photo = appeals.store_photo(jpeg(), "a.jpg", aw.sue, appeal_id=appeal.id)
+        photo = appeals.store_photo(check_photo(jpeg(), "a.jpg"), aw.sue, appeal_id=appeal.id)
     db.session.commit()
     for user in (aw.ned, aw.rhea, aw.otto, aw.rita, aw.sam.user):
         client = as_user(app, user)
@@ -166,7 +182,7 @@ def test_a_manager_of_another_store_gets_404(app, aw):
 def test_a_photo_of_another_appeal_is_not_found(app, aw):
     first, second = filed(app, aw), filed(app, aw, "greeted")
     with app.test_request_context():
-        photo = appeals.store_photo(jpeg(), "a.jpg", aw.sue, appeal_id=first.id)
+        photo = appeals.store_photo(check_photo(jpeg(), "a.jpg"), aw.sue, appeal_id=first.id)
     db.session.commit()
     client = as_user(app, aw.sue)
     assert client.get(f"/appeals/{second.id}/photos/{photo.id}").status_code == 404

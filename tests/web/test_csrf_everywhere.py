@@ -4,7 +4,7 @@ the address will do: the request never reaches the object."""
 
 import pytest
 from flask import Flask
-from werkzeug.routing import Rule
+from werkzeug.routing import IntegerConverter, Rule
 
 from tests.conftest import login
 
@@ -21,8 +21,8 @@ def _url(app: Flask, rule: Rule) -> str:
     with app.test_request_context():
         values = {}
         for name in rule.arguments:
-            converter = type(rule._converters[name]).__name__
-            values[name] = 1 if converter == "IntegerConverter" else "x"
+            numeric = isinstance(rule._converters[name], IntegerConverter)
+            values[name] = 1 if numeric else "x"
         adapter = app.url_map.bind("auditapp.test")
         return adapter.build(rule.endpoint, values, method="POST")
 

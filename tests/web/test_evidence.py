@@ -22,7 +22,7 @@ from tests.web import evidence_images as pics
 from tests.web.access.my_visits import make_visit, make_wave
 from tests.web.statuses import walk_to
 
-NOT_A_PHOTO = "This file is not a photo we can read (JPEG, PNG, WebP or HEIC)."
+NOT_A_PHOTO = "This file is not a photo we can read (JPEG, PNG, WebP, HEIC or AVIF)."
 
 
 @pytest.fixture
@@ -186,6 +186,32 @@ def test_capture_time_without_an_offset_is_read_in_the_store_time_zone(client, w
     assert row.taken_at == datetime(2025, 3, 4, 2, 15, 30, tzinfo=UTC)
 
 
+@pytest.mark.parametrize(
+    ("taken", "timezone"),
+    [("0001:01:01 00:00:00", "Asia/Shanghai"), ("9999:12:31 23:59:00", "America/Los_Angeles")],
+)
+def test_a_camera_clock_at_the_ends_of_the_calendar_counts_as_no_photo_time(
+    client, world, taken, timezone
+):
+    # Read in the store's zone, these times fall outside what a datetime can hold.
+    world.store.timezone = timezone
+    db.session.commit()
+    photo = pics.sideways_jpeg(taken=taken, offset=None)
+    response = _post(_as_shopper(client, world), world.visit, photo)
+    assert response.status_code == 201, response.json
+    row = db.session.get(Evidence, response.json["id"])
+    assert row.taken_at is None
+    assert (row.gps_latitude, row.gps_longitude) == pics.SHANGHAI
+
+
+def test_a_local_capture_time_that_cannot_be_converted_counts_as_no_photo_time(world):
+    # photo_exif keeps such times out; the conversion must not fail on one either.
+    assert evidence_service._as_utc(datetime(1, 1, 1), world.visit) is None
+    assert evidence_service._as_utc(datetime(2025, 3, 4, 10, 15, 30), world.visit) == datetime(
+        2025, 3, 4, 2, 15, 30, tzinfo=UTC
+    )
+
+
 def test_heic_photo_is_accepted_and_stored_as_jpeg(app, client, world):
     exif = pics.exif_block(orientation=6, gps=pics.SHANGHAI_DMS, taken="2025:03:04 10:15:30")
     original = pics.heic(size=(40, 20), exif=exif)  # raises if this build cannot encode HEIC
@@ -219,6 +245,39 @@ def test_webp_photo_is_accepted(client, world):
     response = _post(_as_shopper(client, world), world.visit, pics.webp(), name="shot.webp")
     assert response.status_code == 201
     assert db.session.get(Evidence, response.json["id"]).content_type == "image/webp"
+
+
+def test_avif_photo_is_accepted_where_pillow_reads_it(client, world):
+    if not media.AVIF_READABLE:
+        pytest.skip("the installed Pillow reads no AVIF, so the app does not take it")
+    try:
+        original = pics.avif(size=(40, 20))
+    except (KeyError, OSError) as error:
+        pytest.skip(f"the installed Pillow reads AVIF but cannot write it: {error}")
+    response = _post(_as_shopper(client, world), world.visit, original, name="shot.avif")
+    assert response.status_code == 201, response.json
+    row = db.session.get(Evidence, response.json["id"])
+    assert (row.content_type, row.width, row.height) == ("image/avif", 40, 20)
+
+
+def test_a_photo_with_too_many_pixels_is_refused_before_it_is_decoded(client, world, uploads):
+    bomb = pics.png_header(7999, 7999)  # a 64 MP RGBA header; a real one is 250 KB
+    response = _post(_as_shopper(client, world), world.visit, bomb, name="huge.png")
+
+    assert response.status_code == 413
+    assert "too many pixels" in response.json["error"]
+    assert _rows(world.visit) == []
+    assert _files(uploads) == []
+
+
+def test_a_truncated_heic_is_refused_not_stored_as_a_scrap(client, world, uploads):
+    whole = pics.heic(picture=pics.noise((1024, 768)), tile_size=512)
+    response = _post(_as_shopper(client, world), world.visit, whole[: len(whole) * 2 // 3])
+
+    assert response.status_code == 400
+    assert "could not read this photo" in response.json["error"]
+    assert _rows(world.visit) == []
+    assert _files(uploads) == []
 
 
 def test_text_file_renamed_jpg_is_rejected_with_a_clear_message(client, world, uploads):

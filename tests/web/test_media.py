@@ -2,15 +2,19 @@
 
 import io
 import random
+import time
 from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
-from PIL import ExifTags, Image, ImageCms
+from PIL import ExifTags, Image, ImageCms, ImageFile, JpegImagePlugin
 from PIL.TiffImagePlugin import IFDRational
 
 from auditapp import media
 from tests.web import evidence_images as pics
+
+# AVIF is taken where the installed Pillow reads it (the pinned wheel does).
+AVIF_OR_NONE = media.AVIF if media.AVIF_READABLE else None
 
 
 def _ftyp(major: bytes, *compatible: bytes) -> bytes:
@@ -25,8 +29,8 @@ SNIFFED = [
     ("heic", lambda: pics.heic(), media.HEIC),
     ("heif_generic", lambda: _ftyp(b"mif1", b"mif1", b"heic"), media.HEIC),
     ("heif_plain", lambda: _ftyp(b"mif1", b"mif1", b"miaf"), media.HEIF),
-    ("avif", lambda: _ftyp(b"avif", b"mif1", b"miaf"), None),
-    ("avif_as_mif1", lambda: _ftyp(b"mif1", b"mif1", b"avif"), None),
+    ("avif", lambda: _ftyp(b"avif", b"mif1", b"miaf"), AVIF_OR_NONE),
+    ("avif_as_mif1", lambda: _ftyp(b"mif1", b"mif1", b"avif"), AVIF_OR_NONE),
     ("m4a", lambda: _ftyp(b"M4A ", b"M4A ", b"mp42", b"isom"), media.M4A),
     ("mp4_recorder", lambda: _ftyp(b"iso5", b"iso5", b"isom", b"mp41"), media.MP4),
     ("mp3_id3", lambda: b"ID3\x04\x00\x00\x00\x00\x00\x00" + b"\x00" * 40, media.MP3),
@@ -94,9 +98,34 @@ def test_missing_or_nonsense_gps_gives_none(gps):
     assert media.process_image(pics.sideways_jpeg(gps=gps)).gps is None
 
 
-@pytest.mark.parametrize("taken", ["0000:00:00 00:00:00", "yesterday", None])
-def test_placeholder_capture_times_give_none(taken):
-    assert media.process_image(pics.sideways_jpeg(taken=taken)).taken_at is None
+@pytest.mark.parametrize(
+    "taken",
+    ["0000:00:00 00:00:00", "yesterday", None, "0001:01:01 00:00:00", "9999:12:31 23:59:59",
+     "1989:12:31 23:59:59", "2101:01:01 00:00:00"],
+)  # fmt: skip
+@pytest.mark.parametrize("offset", [None, "+08:00"])
+def test_placeholder_and_implausible_capture_times_give_none(taken, offset):
+    result = media.process_image(pics.sideways_jpeg(taken=taken, offset=offset))
+    assert result.taken_at is None
+    assert result.gps == pics.SHANGHAI
+
+
+def test_capture_times_at_the_ends_of_the_plausible_years_are_kept():
+    first = media.process_image(pics.sideways_jpeg(taken="1990:01:01 00:00:00", offset=None))
+    last = media.process_image(pics.sideways_jpeg(taken="2100:12:31 23:59:59", offset=None))
+    assert (first.taken_at, last.taken_at) == (
+        datetime(1990, 1, 1), datetime(2100, 12, 31, 23, 59, 59)
+    )  # fmt: skip
+
+
+def test_a_capture_time_that_cannot_be_read_keeps_the_gps(monkeypatch):
+    def unreadable(exif):
+        raise ValueError("a broken Exif IFD")
+
+    monkeypatch.setattr(media.photo_exif, "capture_time", unreadable)
+    result = media.process_image(pics.sideways_jpeg())
+    assert result.taken_at is None
+    assert result.gps == pics.SHANGHAI
 
 
 def test_stored_jpeg_carries_no_metadata_at_all():
@@ -207,6 +236,129 @@ def test_decompression_bombs_are_refused(monkeypatch):
 def test_errors_are_value_errors_for_callers_that_do_not_care_which():
     assert issubclass(media.ImageTooLarge, ValueError)
     assert issubclass(media.UnreadableImage, ValueError)
+
+
+# --- hostile and unusual pictures -------------------------------------------------------
+
+
+@pytest.fixture
+def no_decoding(monkeypatch):
+    """Fails the test if any picture is decoded."""
+
+    def refuse(self, *args, **kwargs):
+        raise AssertionError("a picture was decoded")
+
+    monkeypatch.setattr(ImageFile.ImageFile, "load", refuse)
+
+
+def test_a_64_megapixel_png_is_refused_from_its_header_without_decoding(no_decoding):
+    """7999 x 7999 RGBA: 250 KB that took 16 s and 780 MB to decode."""
+    bomb = pics.png_header(7999, 7999)
+    with pytest.raises(media.ImageTooLarge, match="7999 x 7999"):
+        media.check_header(bomb)
+    with pytest.raises(media.ImageTooLarge):
+        media.process_image(bomb)
+
+
+@pytest.mark.parametrize("size", [(8064, 6048), (8160, 6144), (6144, 8192)])
+def test_the_largest_phone_photos_pass_the_header_check(no_decoding, size):
+    assert media.check_header(pics.png_header(*size)) == size
+
+
+def test_a_big_jpeg_is_decoded_at_a_fraction_of_its_size(monkeypatch):
+    """Draft mode: the JPEG decoder scales by 1/2, 1/4 or 1/8 while it reads."""
+    decoded = []
+    draft = JpegImagePlugin.JpegImageFile.draft
+
+    def spy(self, mode, size):
+        result = draft(self, mode, size)
+        decoded.append(self.size)
+        return result
+
+    monkeypatch.setattr(JpegImagePlugin.JpegImageFile, "draft", spy)
+    result = media.process_image(pics.encode(pics.halves((1600, 1200)), "JPEG"), max_side=400)
+    assert decoded == [(400, 300)]  # a sixteenth of the pixels, not 1600 x 1200
+    assert (result.width, result.height) == (400, 300)
+    assert pics.colour_at(result.image_bytes, (50, 150)) == "red"
+
+
+def test_a_sixteen_bit_greyscale_png_keeps_its_shades():
+    """Mode I;16: converted naively, every value above 255 turns white."""
+    dark, light = Image.new("I;16", (20, 20), 16384), Image.new("I;16", (20, 20), 49152)
+    picture = Image.new("I;16", (40, 20))
+    picture.paste(dark, (0, 0))
+    picture.paste(light, (20, 0))
+    result = media.process_image(pics.encode(picture, "PNG"))
+    with Image.open(io.BytesIO(result.image_bytes)) as stored:
+        grey = stored.convert("L")
+        assert 55 <= grey.getpixel((5, 10)) <= 72  # a quarter of full scale
+        assert 183 <= grey.getpixel((35, 10)) <= 200  # three quarters
+
+
+def _tiny_boxes(count: int) -> bytes:
+    """A HEIC file type box followed by empty 8-byte boxes: `count` boxes in all."""
+    body = b"heic" + b"\x00\x00\x00\x00" + b"mif1heic"
+    head = (8 + len(body)).to_bytes(4, "big") + b"ftyp" + body
+    return head + ((8).to_bytes(4, "big") + b"free") * (count - 1)
+
+
+def test_a_heic_of_countless_tiny_boxes_is_refused_at_once():
+    data = _tiny_boxes(2_000_000)  # 16 MB: two million boxes to walk
+    assert media.sniff(data) == media.HEIC
+    started = time.perf_counter()
+    with pytest.raises(media.UnreadableImage):
+        media.check_header(data)
+    assert time.perf_counter() - started < 1.0  # generous: the walk stops at MAX_BOXES
+
+
+def test_at_most_max_boxes_top_level_boxes_are_walked():
+    assert media._boxes_complete(_tiny_boxes(media.MAX_BOXES))
+    assert not media._boxes_complete(_tiny_boxes(media.MAX_BOXES + 1))
+
+
+def test_a_truncated_tiled_heic_is_refused():
+    """iPhones write HEIC as a grid of tiles; libheif fills missing ones in silently."""
+    data = pics.heic(picture=pics.noise((1024, 768)), tile_size=512)
+    assert media.process_image(data).width == 1024  # whole, it is fine
+    for fraction in (0.4, 0.7, 0.95):
+        with pytest.raises(media.UnreadableImage, match="damaged"):
+            media.process_image(data[: int(len(data) * fraction)])
+        with pytest.raises(media.UnreadableImage):
+            media.check_header(data[: int(len(data) * fraction)])
+
+
+@pytest.mark.parametrize("declared", [(16, 16), (1280, 960)])
+def test_a_heic_whose_header_disagrees_with_its_pixels_is_refused(declared):
+    data = pics.heic(picture=pics.noise((640, 480)))
+    at = data.index(b"ispe") + 8  # the declared width and height follow version and flags
+    size = declared[0].to_bytes(4, "big") + declared[1].to_bytes(4, "big")
+    with pytest.raises(media.UnreadableImage, match="damaged"):
+        media.process_image(data[:at] + size + data[at + 8 :])
+
+
+def _avif(**kw):
+    if not media.AVIF_READABLE:
+        pytest.skip("the installed Pillow reads no AVIF, so the app does not take it")
+    try:
+        return pics.avif(**kw)
+    except (KeyError, OSError) as error:
+        pytest.skip(f"the installed Pillow reads AVIF but cannot write it: {error}")
+
+
+def test_avif_is_recognised_by_its_content_and_decoded():
+    data = _avif(size=(40, 20))
+    assert media.sniff(data) == media.AVIF
+    result = media.process_image(data)
+    assert (result.width, result.height) == (40, 20)
+    assert pics.colour_at(result.image_bytes, (5, 10)) == "red"
+    assert pics.colour_at(result.image_bytes, (35, 10)) == "blue"
+
+
+def test_a_truncated_avif_is_refused():
+    data = _avif(picture=pics.noise((320, 240)))
+    for fraction in (0.5, 0.9):
+        with pytest.raises(media.UnreadableImage):
+            media.process_image(data[: int(len(data) * fraction)])
 
 
 # --- the difference hash ----------------------------------------------------------------

@@ -207,6 +207,7 @@ def test_the_run_csv(client, world):
     assert response.mimetype == "text/csv"
     disposition = response.headers["Content-Disposition"]
     assert disposition == f'attachment; filename="payment-run-{run.id}.csv"'
+    assert response.headers["Cache-Control"] == "private, no-store"  # names and sums
     rows = list(csv.reader(io.StringIO(response.data.decode("utf-8-sig"))))
     assert rows[0] == [
         "Run", "Shopper", "Shopper email", "Visit", "Store code", "Store", "Visit date",

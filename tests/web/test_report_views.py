@@ -294,6 +294,7 @@ def test_the_store_scorecard_pdf(client, w):
     assert response.data.startswith(b"%PDF")
     disposition = response.headers["Content-Disposition"]
     assert disposition.startswith("attachment") and "scorecard-NA1-Spring-wave.pdf" in disposition
+    assert response.headers["Cache-Control"] == "private, no-store"  # views/downloads.py
 
 
 def test_the_region_report_pdf(client, w):
@@ -302,6 +303,7 @@ def test_the_region_report_pdf(client, w):
     assert response.status_code == 200
     assert response.data.startswith(b"%PDF")
     assert "region-report-RN-Spring-wave.pdf" in response.headers["Content-Disposition"]
+    assert response.headers["Cache-Control"] == "private, no-store"
 
 
 def test_pdfs_are_404_for_a_manager_of_another_region(client, w):
@@ -328,6 +330,7 @@ def test_the_batch_of_store_scorecards(client, w, make_user):
     assert link
     archive = client.get(link.group(1))
     assert archive.status_code == 200 and archive.mimetype == "application/zip"
+    assert archive.headers["Cache-Control"] == "private, no-store"
     with zipfile.ZipFile(io.BytesIO(archive.data)) as found:
         names = sorted(found.namelist())
         assert names == ["N1 North store.pdf", "NA1 North area store.pdf"]

@@ -299,6 +299,7 @@ def test_xlsx_opens_and_holds_the_same_rows_as_csv(client, w, shape):
     assert response.mimetype == XLSX_MIME
     assert f"-wave{w.wave.id}-{shape}-" in response.headers["Content-Disposition"]
     assert response.headers["Content-Disposition"].endswith(".xlsx")
+    assert response.headers["Cache-Control"] == "private, no-store"  # views/downloads.py
     from_xlsx = read_xlsx(response.data)
     assert len(from_xlsx) == len(from_csv)
     for line, (a, b) in enumerate(zip(from_csv, from_xlsx, strict=True)):

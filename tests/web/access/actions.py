@@ -19,11 +19,11 @@ from sqlalchemy import select
 from auditapp.extensions import db
 from auditapp.models import ChecklistQuestion
 from auditapp.models.answers import VisitAnswer
-from auditapp.models.waves import APPROVED, Visit, Wave
+from auditapp.models.waves import APPROVED, Wave
 from auditapp.services import actions, checklists
 from auditapp.services.results import record_results
 from tests.web import evidence_images
-from tests.web.statuses import walk_to
+from tests.web.statuses import new_visit, walk_to
 
 from . import (
     ADMIN,
@@ -62,13 +62,12 @@ def _objects(cast: Any) -> SimpleNamespace:
             published_at=datetime(2030, 6, 2, tzinfo=UTC),
         )  # fmt: skip
         start = datetime(2030, 5, 3, 2, tzinfo=UTC)
-        visit = Visit(
+        visit = new_visit(
+            "assigned", shopper=cast.shopper_a,
             wave=wave, store=store, checklist_version=version, slot="midday",
-            window_start=start, window_end=start.replace(hour=3), shopper=cast.shopper_a,
-            status="assigned", assigned_at=start.replace(day=1), started_at=start,
+            window_start=start, window_end=start.replace(hour=3),
+            assigned_at=start.replace(day=1), started_at=start,
         )  # fmt: skip
-        db.session.add_all([wave, visit])
-        db.session.flush()
         keys = dict(
             db.session.execute(
                 select(ChecklistQuestion.key, ChecklistQuestion.id).where(

@@ -1,6 +1,7 @@
 """Alerts: every signed-in user has their own list and settings (empty for roles that
-receive none). One notification belongs to the North store manager: opening it is
-theirs alone; anyone else gets 404, as if it did not exist."""
+receive none). One notification belongs to the North store manager: opening it (GET
+follows its link, POST marks it read too) is theirs alone; anyone else gets 404, as if
+it did not exist."""
 
 from typing import Any
 
@@ -35,6 +36,7 @@ ACCESS = {
     "alerts.show": Route(
         lambda c: url_for("alerts.show", notification_id=_notification(c).id),
         frozenset({STORE_MANAGER}),
+        ("GET", "POST"),
     ),
     "alerts.read_all": Route(lambda c: url_for("alerts.read_all"), SIGNED_IN, ("POST",)),
     "alerts.preferences": Route(

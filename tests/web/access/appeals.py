@@ -9,21 +9,23 @@ The objects are made on first use and kept on the cast: an approved visit of cli
 X's published wave at the store manager's store, answering both questions "no", with
 an appeal of question "a" carrying one photo; question "b" is left to file."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from types import SimpleNamespace
 from typing import Any
 
 from flask import url_for
 
+from auditapp.clock import utcnow
 from auditapp.extensions import db
 from auditapp.models import ChecklistQuestion
 from auditapp.models.answers import VisitAnswer
-from auditapp.models.waves import APPROVED, Visit, Wave
+from auditapp.models.waves import APPROVED, Wave
 from auditapp.services import appeals, checklists
+from auditapp.services.evidence import check_photo
 from auditapp.services.follow_up_files import store_photo
 from auditapp.services.results import record_results
 from tests.web.evidence_images import png
-from tests.web.statuses import walk_to
+from tests.web.statuses import new_visit, walk_to
 
 from . import (
     ADMIN,
@@ -57,7 +59,7 @@ def _objects(cast: Any) -> SimpleNamespace:
         checklist = checklists.create_checklist(cast.client_x, "", coordinator, DOCUMENT)
         db.session.flush()
         version = checklists.publish(checklists.draft_of(checklist), coordinator)
-        now = datetime.now(UTC).replace(microsecond=0)
+        now = utcnow().replace(microsecond=0)
         store = cast.store_north_area
         wave = Wave(
             client=cast.client_x, checklist_version=version, name="Appeal access wave",
@@ -65,13 +67,11 @@ def _objects(cast: Any) -> SimpleNamespace:
             status="open", stores=[store], published_at=now - timedelta(days=1),
         )  # fmt: skip
         start = now - timedelta(days=10)
-        visit = Visit(
+        visit = new_visit(
+            "assigned", shopper=cast.shopper_a,
             wave=wave, store=store, checklist_version=version, slot="midday",
-            window_start=start, window_end=start + timedelta(hours=1), shopper=cast.shopper_a,
-            status="assigned",
+            window_start=start, window_end=start + timedelta(hours=1),
         )  # fmt: skip
-        db.session.add_all([wave, visit])
-        db.session.flush()
         for question in db.session.scalars(
             db.select(ChecklistQuestion).where(ChecklistQuestion.version_id == version.id)
         ):
@@ -80,7 +80,8 @@ def _objects(cast: Any) -> SimpleNamespace:
         visit.approved_at = start + timedelta(days=1)
         record_results(visit)
         appeal = appeals.file_appeal(visit, cast.users[STORE_MANAGER], "a", "It was yes")
-        photo = store_photo(png(), "p.png", cast.users[STORE_MANAGER], appeal_id=appeal.id)
+        manager = cast.users[STORE_MANAGER]
+        photo = store_photo(check_photo(png(), "p.png"), manager, appeal_id=appeal.id)
         db.session.commit()  # survives a view's rollback
         found = SimpleNamespace(visit=visit, appeal=appeal, photo=photo)
         cast._appeals = found
