@@ -352,7 +352,7 @@ def test_a_managers_pickers_and_default_offer_published_waves_only(client, w):
 
 
 def test_period_reports_count_a_managers_visits_of_published_waves_only(client, w):
-    today = datetime.now(SHANGHAI).date()
+    today = utcnow().astimezone(SHANGHAI).date()
     since = (today - timedelta(days=20)).isoformat()
     period = f"/reports/?region={w.north.id}&kind=custom&from={since}&to={today.isoformat()}"
     questions = period.replace("/reports/?", "/reports/questions?")
