@@ -3,7 +3,7 @@ so an object outside the user's scope is simply not found (404)."""
 
 from collections.abc import Callable
 from functools import wraps
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from flask import abort
 from flask_login import current_user
@@ -13,6 +13,7 @@ from .extensions import db
 from .models import (
     ADMIN,
     AGENCY_ROLES,
+    CLIENT_ROLES,
     COORDINATOR,
     REGIONAL_MANAGER,
     SHOPPER,
@@ -63,6 +64,44 @@ def manages_org(user: User) -> bool:
 
 def can_export(user: User) -> bool:
     return user.role == ADMIN or (user.can_export and user.role != SHOPPER)
+
+
+class EvidenceQuestion(Protocol):
+    """A checklist question as a row (ChecklistQuestion) or as scoring.Question."""
+
+    @property
+    def type(self) -> str: ...
+
+    @property
+    def client_visible(self) -> bool: ...
+
+
+class EvidenceVisit(Protocol):
+    """The visit a file belongs to (a Visit row)."""
+
+    @property
+    def shopper_id(self) -> int | None: ...
+
+
+def may_see_evidence(user: User, visit: EvidenceVisit, question: EvidenceQuestion | None) -> bool:
+    """Whether ``user`` may see a file of ``visit`` that answers ``question`` (None: a
+    receipt, a recording, or a photo of no question). The one rule for /evidence and
+    for every page, PDF, ZIP and export built for someone: a shopper sees every file
+    of their own visits and none of anyone else's; the agency (admins, coordinators,
+    reviewers) sees every file; the client's managers only the photos of a photo
+    question marked client-visible, because a photo can show the shopper or other
+    customers. Which clients' and stores' visits the agency and the managers reach at
+    all is their scope, which the caller's query applies (store_scope)."""
+    if user.role == SHOPPER:
+        return user.shopper is not None and visit.shopper_id == user.shopper.id
+    if user.role in (ADMIN, *AGENCY_ROLES):
+        return True
+    return (
+        user.role in CLIENT_ROLES
+        and question is not None
+        and question.type == "photo"
+        and question.client_visible
+    )
 
 
 # --- scope filters -------------------------------------------------------------

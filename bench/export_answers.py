@@ -147,8 +147,9 @@ def build(db_path: Path, n_visits: int, seed: int) -> None:
     from auditapp import create_app
     from auditapp.extensions import db
     from auditapp.models import Store
-    from auditapp.models.waves import Visit, Wave
+    from auditapp.models.waves import Wave
     from auditapp.services import checklists, org
+    from bench.bulk_visits import insert_approved
 
     rng = random.Random(seed)
     app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{db_path}", "SECRET_KEY": "bench"})
@@ -203,7 +204,7 @@ def build(db_path: Path, n_visits: int, seed: int) -> None:
             start = base + timedelta(hours=2 * (i // N_SHOPPERS))
             score = Fraction(rng.randint(200, 400), 4)
             visits.append({
-                "wave_id": wave_id, "store_id": store_ids[i % N_STORES],
+                "id": i + 1, "wave_id": wave_id, "store_id": store_ids[i % N_STORES],
                 "checklist_version_id": version_id, "slot": "midday", "window_start": start,
                 "window_end": start + timedelta(hours=1), "shopper_id": shopper_ids[i % N_SHOPPERS],
                 "status": "approved", "started_at": start + timedelta(minutes=5),
@@ -214,8 +215,7 @@ def build(db_path: Path, n_visits: int, seed: int) -> None:
                 "grade": "Excellent" if score >= 90 else "Poor", "integrity_score": 100,
                 "approved_at": start + timedelta(days=1),
             })  # fmt: skip
-        for at in range(0, n_visits, 10_000):
-            db.session.execute(insert(Visit), visits[at : at + 10_000])
+        insert_approved(visits)
         del visits
         visit_ids = list(db.session.scalars(text("SELECT id FROM visit ORDER BY id")))
         pools = [answer_pool(kind, rng) for _qid, kind in questions]

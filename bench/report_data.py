@@ -55,8 +55,9 @@ from auditapp import create_app  # noqa: E402
 from auditapp.extensions import db  # noqa: E402
 from auditapp.models import Region, Store, User  # noqa: E402
 from auditapp.models.results import VisitQuestionResult, VisitSectionResult  # noqa: E402
-from auditapp.models.waves import Visit, Wave  # noqa: E402
+from auditapp.models.waves import Wave  # noqa: E402
 from auditapp.services import checklists, org, report_data, results  # noqa: E402
+from bench.bulk_visits import insert_approved  # noqa: E402
 from reports import data  # noqa: E402
 
 SECTIONS = 6
@@ -310,7 +311,8 @@ def build(app: Any, world: World) -> dict[str, Any]:
                     "score": None if score is None else scoring.round_half_up(Fraction(score), 4),
                 }
             )
-        _insert(Visit, rows)
+        insert_approved(rows)
+        db.session.commit()
         _insert(
             VisitSectionResult,
             [

@@ -292,6 +292,13 @@ class QuestionForm(FlaskForm):
     required = BooleanField(_l("Required"))
     critical = BooleanField(_l("Critical (knock-out) item"))
     bonus = BooleanField(_l("Bonus (adds points, never lost)"))
+    client_visible = BooleanField(
+        _l("Show the photos to the client"),
+        description=_l(
+            "The store's managers see these photos in their reports. Leave it off when a "
+            "photo could show the shopper or other customers."
+        ),
+    )
     tag = SelectField(_l("Tag"), choices=TAG_CHOICES, default="")
     guidance = TextAreaField(_l("Guidance for the shopper"), render_kw={"rows": 2})
     guidance_zh = TextAreaField(_l("Guidance (Chinese)"), render_kw={"rows": 2})
@@ -315,7 +322,7 @@ class QuestionForm(FlaskForm):
         self.key.data = doc.get("key", "")
         self.type.data = doc.get("type", "yes_no")
         self.weight.data = _number(doc.get("weight", 1))
-        for flag in ("na_allowed", "required", "critical", "bonus"):
+        for flag in ("na_allowed", "required", "critical", "bonus", "client_visible"):
             getattr(self, flag).data = bool(doc.get(flag))
         self.tag.data = doc.get("tag") or ""
         self.guidance.data = doc.get("guidance") or ""
@@ -400,6 +407,8 @@ class QuestionForm(FlaskForm):
             "required": self.required.data,
             "critical": self.critical.data,
             "bonus": self.bonus.data,
+            # Only a photo question has photos to show.
+            "client_visible": kind == "photo" and self.client_visible.data,
             "tag": self.tag.data or None,
             "guidance": (self.guidance.data or "").strip() or None,
             "min": self.min.data if ranged else None,

@@ -90,7 +90,7 @@ def _dump_question(question: Question) -> dict[str, Any]:
     doc: dict[str, Any] = {"key": question.key, "text": question.text, "type": question.type}
     if question.weight != 1:
         doc["weight"] = _number(question.weight)
-    for flag in ("na_allowed", "critical", "required", "bonus"):
+    for flag in ("na_allowed", "critical", "required", "bonus", "client_visible"):
         if getattr(question, flag):
             doc[flag] = True
     if question.guidance is not None:

@@ -69,6 +69,7 @@ _QUESTION_FIELDS = {
     "critical",
     "required",
     "bonus",
+    "client_visible",
     "guidance",
     "options",
     "bands",
@@ -188,6 +189,7 @@ class _Reader(FieldReader):
             show_if=show_if,
             tag=self.one_of(obj, "tag", path, TAGS, None),
             translations=self.translated(obj, path, "question"),
+            client_visible=self.flag(obj, "client_visible", path, False),
         )
 
     def option(self, value: object, path: str) -> Option:

@@ -102,6 +102,8 @@ class Question:
     show_if: Condition | None = None
     tag: Tag | None = None
     translations: Translations = ()
+    # Its photos may be shown to the client's managers; no effect on any score.
+    client_visible: bool = False
 
     @property
     def scored(self) -> bool:

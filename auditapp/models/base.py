@@ -8,7 +8,11 @@ from sqlalchemy.types import TypeDecorator
 
 from ..clock import utcnow
 
-__all__ = ["UTCDateTime", "in_list", "utcnow"]
+__all__ = ["MAX_ID", "UTCDateTime", "in_list", "utcnow"]
+
+# The largest row id: ids are PostgreSQL INTEGERs (SQLite's 64-bit ids are a superset).
+# A larger number cannot be any row's id, and the database driver fails on it.
+MAX_ID = 2**31 - 1
 
 
 class UTCDateTime(TypeDecorator[datetime]):

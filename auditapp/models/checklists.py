@@ -207,6 +207,9 @@ class ChecklistQuestion(db.Model):
     critical: Mapped[bool] = mapped_column(Boolean, default=False)
     required: Mapped[bool] = mapped_column(Boolean, default=False)
     bonus: Mapped[bool] = mapped_column(Boolean, default=False)
+    # A photo question whose photos the client's managers may see (in their reports
+    # and at /evidence); evidence is agency-only otherwise (permissions.may_see_evidence).
+    client_visible: Mapped[bool] = mapped_column(Boolean, default=False)
     guidance: Mapped[str | None] = mapped_column(Text)
     min: Mapped[Decimal | None] = mapped_column(Points)
     max: Mapped[Decimal | None] = mapped_column(Points)

@@ -35,6 +35,7 @@ FLAG_CODES = (
     "copied_comment",
     "straight_lining",
     "missing_evidence",
+    "store_without_location",
 )
 
 

@@ -1,8 +1,11 @@
 """A shopper's visits as an iCalendar feed (RFC 5545), and the token in its address.
 
-Calendar apps fetch the feed without a session, so its address carries a token: the
-shopper's id signed with the app's secret key (itsdangerous). Changing SECRET_KEY
-revokes every feed address at once; a bad or foreign token finds nothing (404).
+Calendar apps fetch the feed without a session, so its address carries a token:
+``<shopper id>-<secret>``, the secret being 256 random bits stored on the shopper
+(ShopperProfile.calendar_token) and compared in constant time. Resetting it (the
+shopper, or a coordinator revoking the feed) gives a new address and the old one
+stops working; a bad, old or foreign token, or an inactive shopper, finds nothing
+(404).
 
 The feed text follows RFC 5545: CRLF line endings, TEXT values escaped (backslash,
 semicolon, comma, newline), content lines folded at 75 octets without splitting a
@@ -10,41 +13,46 @@ UTF-8 character, times in UTC ("Z"), and one stable UID per visit so an app upda
 an event in place when a visit moves instead of adding a second one.
 """
 
+import hmac
+import re
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 
-from flask import current_app
-from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from ..extensions import db
 from ..models import ShopperProfile
+from ..models.base import MAX_ID
+from ..models.users import new_calendar_token
 from ..models.waves import ACCEPTED, ASSIGNED, IN_PROGRESS, Visit
 
 FEED_STATUSES = (ASSIGNED, ACCEPTED, IN_PROGRESS)
-_SALT = "auditapp.calendar-feed"
-
-
-def _serializer() -> URLSafeSerializer:
-    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt=_SALT)
+_TOKEN = re.compile(r"([1-9][0-9]{0,9})-([0-9a-f]{64})")
 
 
 def feed_token(shopper: ShopperProfile) -> str:
-    return _serializer().dumps({"shopper": shopper.id})
+    """The token in the address of the shopper's feed."""
+    return f"{shopper.id}-{shopper.calendar_token}"
+
+
+def reset_feed(shopper: ShopperProfile) -> None:
+    """A new secret: the feed moves to a new address and the old one stops working.
+    The caller commits."""
+    shopper.calendar_token = new_calendar_token()
 
 
 def shopper_for_token(token: str) -> ShopperProfile | None:
-    """The active shopper the token was made for, or None for anything else."""
-    try:
-        data = _serializer().loads(token)
-    except BadSignature:
+    """The active shopper whose current token this is, or None for anything else."""
+    match = _TOKEN.fullmatch(token)
+    if match is None or int(match.group(1)) > MAX_ID:
         return None
-    shopper_id = data.get("shopper") if isinstance(data, dict) else None
-    if not isinstance(shopper_id, int):
+    shopper = db.session.get(ShopperProfile, int(match.group(1)))
+    if shopper is None or not shopper.calendar_token:
         return None
-    shopper = db.session.get(ShopperProfile, shopper_id)
-    if shopper is None or not (shopper.active and shopper.user.active):
+    if not hmac.compare_digest(shopper.calendar_token.encode(), match.group(2).encode()):
+        return None
+    if not (shopper.active and shopper.user.active):
         return None
     return shopper
 

@@ -42,6 +42,7 @@ _QUESTION_DEFAULTS: dict[str, Any] = {
     "critical": False,
     "required": False,
     "bonus": False,
+    "client_visible": False,
     "guidance": None,
     "min": None,
     "max": None,

@@ -110,7 +110,7 @@ def section_doc(section: ChecklistSection, questions: bool = True) -> dict[str, 
 def question_doc(question: ChecklistQuestion) -> dict[str, Any]:
     doc: dict[str, Any] = {"key": question.key, "text": question.text, "type": question.type}
     _put(doc, "weight", doc_number(question.weight), 1)
-    for flag in ("na_allowed", "critical", "required", "bonus"):
+    for flag in ("na_allowed", "critical", "required", "bonus", "client_visible"):
         if getattr(question, flag):
             doc[flag] = True
     _put(doc, "guidance", question.guidance)
@@ -209,6 +209,7 @@ def apply_question(row: ChecklistQuestion, question: scoring.Question) -> None:
     row.critical = question.critical
     row.required = question.required
     row.bonus = question.bonus
+    row.client_visible = question.client_visible
     row.guidance = question.guidance
     row.min = column_number(question.min)
     row.max = column_number(question.max)

@@ -7,8 +7,9 @@ Sheet "Questions": one row per question, in checklist order.
   from the section's other rows; two different values are a problem). A section
   without questions is one row with only these cells filled.
 - ``key``, ``text``, ``type``, ``weight``, ``na_allowed``, ``critical``, ``required``,
-  ``bonus``, ``tag``, ``guidance``, ``min``, ``max``: as in the document; a blank cell
-  means the default; yes/no cells are TRUE/FALSE (also read: yes/no, 1/0, 是/否).
+  ``bonus``, ``client_visible``, ``tag``, ``guidance``, ``min``, ``max``: as in the
+  document; a blank cell (or a missing column, in a workbook made before the column
+  existed) means the default; yes/no cells are TRUE/FALSE (also read: yes/no, 1/0, 是/否).
 - ``options``: ``value=label:points`` items separated by ``|`` (``:points`` may be left
   out for 0); a ``\\`` escapes a literal ``| = : \\`` in a value or label.
 - ``bands``: ``max:points`` items separated by ``|``; ``*`` for the last band without
@@ -39,15 +40,15 @@ from reports.tabular import safe_cell
 QUESTIONS, SETTINGS = "Questions", "Checklist"
 SECTION_COLUMNS = ("section_key", "section_title", "section_weight", "section_pass_mark")
 QUESTION_COLUMNS = (
-    "key", "text", "type", "weight", "na_allowed", "critical", "required", "bonus", "tag",
-    "guidance", "min", "max", "options", "bands", "show_if",
+    "key", "text", "type", "weight", "na_allowed", "critical", "required", "bonus",
+    "client_visible", "tag", "guidance", "min", "max", "options", "bands", "show_if",
 )  # fmt: skip
 TRANSLATED = ("section_title", "text", "guidance", "options")
 SETTING_FIELDS = (
     "title", "language", "method", "pass_mark", "decimals", "unanswered",
     "critical_failure", "cap_at_100", "bands",
 )  # fmt: skip
-FLAGS = ("na_allowed", "critical", "required", "bonus")
+FLAGS = ("na_allowed", "critical", "required", "bonus", "client_visible")
 NUMBERS = ("weight", "min", "max")
 _SCORING_DEFAULTS = {"method": "pooled", "decimals": 1, "unanswered": "exclude"}
 _SCORING_DEFAULTS |= {"critical_failure": "zero_visit", "cap_at_100": True}

@@ -28,13 +28,11 @@ moderate ones (15) are often innocent alone; the weak ones (10) matter beside ot
   a usable fix the shopper was somewhere else; the accuracy is in the detail for the
   reviewer to weigh. Detail: metres, maximum, accuracy_m (null when unknown),
   latitude, longitude, store_latitude, store_longitude.
-- ``copied_comment`` (20): a comment of at least 20 characters equals or nearly equals
-  (character 3-gram Jaccard >= 0.8 after NFKC, lower-casing and dropping everything
-  but letters and digits, so Chinese works too) a comment in the latest submission of
-  another visit of the same client submitted in the 180 days before (at most the 5000
-  most recent such visits, so the query stays bounded). Strong, but a shopper's stock
-  phrase can be innocent. Detail: ``comments`` [{section (section key,
-  "" for the overall comment), other_visit_id, other_section, similarity}].
+- ``copied_comment`` (20): a comment equals or nearly equals one in another recent
+  visit of the same client (services/integrity_comments.py says how it is measured).
+  Strong, but a shopper's stock phrase can be innocent. Detail: ``comments``
+  [{section (section key, "" for the overall comment), other_visit_id,
+  other_section, similarity}].
 - ``outside_window`` (15): the check-in is more than INTEGRITY_WINDOW_GRACE_MINUTES
   before the window opens or after it closes. Detail: checked_in_at, source,
   window_start, window_end, grace_minutes and minutes_early or minutes_late (whole
@@ -68,25 +66,29 @@ sink a visit, while two together (score 70) deserve a careful look.
 - ``straight_lining`` (10): at least 8 answered single-answer questions (yes_no,
   choice, scale), N/A left out, all with the same value. Weak: a very good store
   earns all "yes"; it matters beside other flags. Detail: count, value.
+- ``store_without_location`` (0): the store has no coordinates on file, so
+  ``far_check_in`` could not be judged. The store's data is missing, not the
+  shopper's, so it costs nothing; but the visit is not silently passed as checked:
+  the reviewer sees it. Costing nothing, it does not stop bulk approval either
+  (services/review.py). Detail: store_code, and the check-in's latitude and longitude
+  when the shopper shared them, for the reviewer to compare with the store's address
+  by hand.
 
 Location is asked with consent: a visit whose shopper did not share it gets neither
-``far_check_in`` nor ``poor_accuracy`` (nor is ``far_check_in`` judged for a store
-without coordinates); an unknown accuracy is not poor. Refusing location must not
-cost a shopper points, so the reviewer sees the missing location on the visit
-instead.
+``far_check_in`` nor ``poor_accuracy``; an unknown accuracy is not poor. Refusing
+location must not cost a shopper points, so the reviewer sees the missing location
+on the visit instead.
 """
 
 import math
-import unicodedata
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from fractions import Fraction
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import current_app
-from sqlalchemy import ColumnElement, delete, exists, func, or_, select
+from sqlalchemy import ColumnElement, delete, exists, or_, select
 
 import scoring
 
@@ -95,9 +97,10 @@ from ..models import utcnow
 from ..models.answers import Evidence, VisitSubmission
 from ..models.org import WEEKDAYS
 from ..models.review import FLAG_CODES, VisitFlag
-from ..models.waves import Visit, Wave
+from ..models.waves import Visit
 from ..scheduling.eligibility import haversine_km
 from .checklists import scoring_checklist
+from .integrity_comments import comment_similarity, copied_comments
 
 __all__ = [
     "PENALTIES",
@@ -119,15 +122,12 @@ PENALTIES: dict[str, int] = {
     "missing_evidence": 15,
     "poor_accuracy": 10,
     "straight_lining": 10,
+    "store_without_location": 0,  # the store's data is missing, not the shopper's
 }
 assert set(PENALTIES) == set(FLAG_CODES)
 
 CHOICE_TYPES = frozenset({"yes_no", "choice", "scale"})
 STRAIGHT_LINE_MIN = 8
-MIN_COMMENT_CHARS = 20
-SIMILAR = Fraction(4, 5)  # 3-gram Jaccard at or above this is a copy
-COMMENT_DAYS = 180
-MAX_COMPARED_VISITS = 5000  # the most recent ones, so a huge client stays bounded
 MAX_DUPLICATES = 200
 _BLANK_HASHES = frozenset({"0" * 16, "f" * 16})
 
@@ -363,6 +363,17 @@ def _far_check_in(scene: _Scene) -> Detail | None:
     }
 
 
+def _store_without_location(scene: _Scene) -> Detail | None:
+    visit, store = scene.visit, scene.visit.store
+    if store.latitude is not None and store.longitude is not None:
+        return None
+    detail: Detail = {"store_code": store.code}
+    lat, lng = visit.start_latitude, visit.start_longitude
+    if lat is not None and lng is not None:
+        detail |= {"latitude": float(lat), "longitude": float(lng)}
+    return detail
+
+
 def _poor_accuracy(scene: _Scene) -> Detail | None:
     visit = scene.visit
     if visit.start_latitude is None or visit.start_longitude is None:
@@ -409,95 +420,7 @@ def _duplicate_photo(scene: _Scene) -> Detail | None:
 
 
 def _copied_comment(scene: _Scene) -> Detail | None:
-    mine = {
-        key: prepared
-        for key, text in (scene.submission.comments or {}).items()
-        if (prepared := _comment_grams(text)) is not None
-    }
-    if not mine:
-        return None
-    found = []
-    others = _earlier_comments(scene)
-    for key, (norm, grams) in mine.items():
-        best: tuple[Fraction, int, str] | None = None
-        for visit_id, other_key, (other_norm, other_grams) in others:
-            similarity = _jaccard(norm, grams, other_norm, other_grams)
-            if similarity >= SIMILAR and (best is None or similarity > best[0]):
-                best = (similarity, visit_id, other_key)
-        if best is not None:
-            found.append(
-                {
-                    "section": key,
-                    "other_visit_id": best[1],
-                    "other_section": best[2],
-                    "similarity": round(float(best[0]), 3),
-                }
-            )
-    return {"comments": found} if found else None
-
-
-def _earlier_comments(
-    scene: _Scene,
-) -> list[tuple[int, str, tuple[str, frozenset[str]]]]:
-    """Long-enough comments of the latest submission of every other visit of the same
-    client submitted in the COMMENT_DAYS before this one, newest visits first."""
-    until = scene.submitted_at
-    latest = (
-        select(func.max(VisitSubmission.id))
-        .join(Visit, Visit.id == VisitSubmission.visit_id)
-        .join(Wave, Wave.id == Visit.wave_id)
-        .where(
-            Wave.client_id == scene.visit.wave.client_id,
-            VisitSubmission.visit_id != scene.visit.id,
-            VisitSubmission.submitted_at >= until - timedelta(days=COMMENT_DAYS),
-            VisitSubmission.submitted_at <= until,
-        )
-        .group_by(VisitSubmission.visit_id)
-    )
-    rows = db.session.execute(
-        select(VisitSubmission.visit_id, VisitSubmission.comments)
-        .where(VisitSubmission.id.in_(latest))
-        .order_by(VisitSubmission.id.desc())
-        .limit(MAX_COMPARED_VISITS)
-    ).all()
-    comments = []
-    for visit_id, texts in rows:
-        for key, text in (texts or {}).items():
-            if (prepared := _comment_grams(text)) is not None:
-                comments.append((visit_id, str(key), prepared))
-    return comments
-
-
-def comment_similarity(first: str, second: str) -> float:
-    """How alike two comments are, 0..1, as the copied_comment check measures it."""
-    a, b = _normalise(first), _normalise(second)
-    return float(_jaccard(a, _trigrams(a), b, _trigrams(b)))
-
-
-def _normalise(text: str) -> str:
-    """Lower case, letters, marks and digits only: spacing and punctuation (Chinese
-    full-width ones too) never hide a copy."""
-    text = unicodedata.normalize("NFKC", str(text)).casefold()
-    return "".join(ch for ch in text if unicodedata.category(ch)[0] in "LMN")
-
-
-def _trigrams(norm: str) -> frozenset[str]:
-    return frozenset(norm[i : i + 3] for i in range(len(norm) - 2))
-
-
-def _comment_grams(text: object) -> tuple[str, frozenset[str]] | None:
-    norm = _normalise(str(text or ""))
-    return (norm, _trigrams(norm)) if len(norm) >= MIN_COMMENT_CHARS else None
-
-
-def _jaccard(a: str, grams_a: frozenset[str], b: str, grams_b: frozenset[str]) -> Fraction:
-    if a == b:
-        return Fraction(1)
-    small, big = sorted((len(grams_a), len(grams_b)))
-    if big == 0 or Fraction(small, big) < SIMILAR:
-        return Fraction(0)  # too different in length to be a copy (quick exit)
-    shared = len(grams_a & grams_b)
-    return Fraction(shared, len(grams_a) + len(grams_b) - shared)
+    return copied_comments(scene.visit, scene.submission.comments, scene.submitted_at)
 
 
 def _straight_lining(scene: _Scene) -> Detail | None:
@@ -541,6 +464,7 @@ CHECKS: dict[str, Callable[[_Scene], Detail | None]] = {
     "outside_hours": _outside_hours,
     "short_duration": _short_duration,
     "far_check_in": _far_check_in,
+    "store_without_location": _store_without_location,
     "poor_accuracy": _poor_accuracy,
     "photo_time": _photo_time,
     "duplicate_photo": _duplicate_photo,

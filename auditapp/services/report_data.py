@@ -407,7 +407,7 @@ def store_scorecard(
     )
     mine = and_(Visit.wave_id == wave.id, Visit.store_id == store.id)
     with _locale(language):
-        details = visit_details(store, wave, language, {wave.checklist_version_id: loaded})
+        details = visit_details(store, wave, user, language, {wave.checklist_version_id: loaded})
     client_name = db.session.scalars(select(Client.name).where(Client.id == store.client_id)).one()
     inputs = data.StoreInputs(
         client_name=client_name,

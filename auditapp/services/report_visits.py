@@ -14,7 +14,9 @@ Rules decided here:
   pass), kept in Visit.original_*; its score is the adjusted one.
 - Comments: the overall one first ("" as its title), then the sections' in checklist
   order. Photos: thumbnails of the visit's photos in upload order, only those whose
-  file is on disk. The shopper is never named.
+  file is on disk and that the reader may see (permissions.may_see_evidence: the
+  agency sees them all, the client's managers only those of client-visible photo
+  questions). The shopper is never named.
 """
 
 from collections.abc import Sequence
@@ -30,10 +32,11 @@ from reports.breakdowns import checklist_language, local
 from reports.cards import QuestionLine, VisitDetail
 
 from ..extensions import db
-from ..models import ChecklistQuestion, ChecklistSection, ChecklistVersion, Store
+from ..models import ChecklistQuestion, ChecklistSection, ChecklistVersion, Store, User
 from ..models.answers import Evidence, VisitAnswer, VisitComment
 from ..models.results import VisitQuestionResult
 from ..models.waves import APPROVED, Visit, Wave
+from ..permissions import may_see_evidence
 from .checklists import scoring_checklist
 from .evidence import evidence_path
 from .review_screen import answer_text
@@ -58,10 +61,15 @@ def load_checklist(version_id: int) -> Loaded:
 
 
 def visit_details(
-    store: Store, wave: Wave, language: str | None, loaded: dict[int, Loaded] | None = None
+    store: Store,
+    wave: Wave,
+    reader: User,
+    language: str | None,
+    loaded: dict[int, Loaded] | None = None,
 ) -> tuple[VisitDetail, ...]:
-    """The store's approved visits of the wave, oldest first; ``loaded``: checklists
-    already loaded ({version id: load_checklist(version id)})."""
+    """The store's approved visits of the wave, oldest first, as ``reader`` may see
+    them; ``loaded``: checklists already loaded ({version id: load_checklist(version
+    id)})."""
     visits = list(
         db.session.scalars(
             select(Visit)
@@ -99,11 +107,20 @@ def visit_details(
     ):
         comments.setdefault(visit_id, {})[section_key] = text
     photos: dict[int, list[str]] = {}
+    by_id = {v.id: v for v in visits}
+    questions = {
+        version_id: {q.key: q for q in checklist.questions()}
+        for version_id, (checklist, _keys) in checklists.items()
+    }
     for evidence in db.session.scalars(
         select(Evidence)
         .where(Evidence.visit_id.in_(ids), Evidence.kind == "photo")
         .order_by(Evidence.id)
     ):
+        visit = by_id[evidence.visit_id]
+        question = questions[visit.checklist_version_id].get(evidence.question_key or "")
+        if not may_see_evidence(reader, visit, question):
+            continue
         path = evidence_path(evidence, thumb=True)
         if path is not None and path.is_file():
             photos.setdefault(evidence.visit_id, []).append(str(path))

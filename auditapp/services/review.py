@@ -25,8 +25,11 @@ Rules decided here:
   reports (services/results.py) and records the pay line. In a wave already
   published, the visit is published at once (services/publishing.py).
 - Bulk approval refuses, each with a reason: a visit not found in the user's scope, a
-  visit no longer waiting for review, and a flagged visit (it must be reviewed on its
-  own). The rest are approved, each in a savepoint of its own.
+  visit no longer waiting for review, and a visit whose latest submission has a flag
+  that costs points (it must be reviewed on its own; review_queue.blocks_bulk_approval).
+  A flag without a penalty (``store_without_location``: the store's data is missing,
+  not the shopper's) does not stop it. The rest are approved, each in a savepoint of
+  its own.
 - Status changes go through lifecycle.move after the visit is read again under a row
   lock, so two reviewers acting at once act one after the other.
 """
@@ -41,7 +44,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date
-from flask import current_app, url_for
+from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -67,12 +70,13 @@ from ..models.waves import (
 )
 from .checklists import scoring_checklist
 from .lifecycle import STATUS_LABELS, move
+from .links import external_url
 from .mail import send_mail
 from .pay import record_pay_line
 from .publishing import is_published, visit_published
 from .results import record_results, set_score
 from .review_flags import flag_names
-from .review_queue import latest_flag_codes, review_scope
+from .review_queue import blocking_flag_codes, review_scope
 from .visit_answers import answer_fields, check_answers, form_for, plain, stored_answers
 
 BULK_LIMIT = 200
@@ -337,7 +341,7 @@ def notify_returned(visit: Visit) -> None:
         return
     language = shopper.user.locale or str(current_app.config["BABEL_DEFAULT_LOCALE"])
     day = visit.window_start.astimezone(ZoneInfo(visit.store.timezone)).date()
-    link = url_for("my_visits.show", visit_id=visit.id, _external=True)
+    link = external_url("my_visits.show", visit_id=visit.id)
     with force_locale(language):
         store = visit.store.name
         send_mail(
@@ -374,7 +378,8 @@ def _lock_order(visit: Visit | None, visit_id: int) -> tuple[int, int, int]:
 
 
 def bulk_approve(visit_ids: Iterable[int], reviewer: User) -> tuple[list[Visit], dict[int, str]]:
-    """(approved visits, {visit id: why it was not approved})."""
+    """(approved visits, {visit id: why it was not approved}). A visit with a flag
+    that costs points is refused; a flag without a penalty is no reason to."""
     ids = list(dict.fromkeys(int(i) for i in visit_ids))
     if len(ids) > BULK_LIMIT:
         raise DomainError(_("Approve at most %(n)d visits at a time.", n=BULK_LIMIT))
@@ -382,7 +387,7 @@ def bulk_approve(visit_ids: Iterable[int], reviewer: User) -> tuple[list[Visit],
         v.id: v
         for v in db.session.scalars(select(Visit).where(Visit.id.in_(ids), review_scope(reviewer)))
     }
-    flags = latest_flag_codes(found)
+    flags = blocking_flag_codes(found)
     approved: list[Visit] = []
     refused: dict[int, str] = {}
     # Approving adds to the per-store summary rows (services/results.py): taking them in

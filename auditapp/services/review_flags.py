@@ -45,6 +45,9 @@ FLAG_LABELS = {
     "copied_comment": _l("Comment copied from another visit"),
     "straight_lining": _l("Same answer everywhere"),
     "missing_evidence": _l("Evidence missing"),
+    "store_without_location": _l(
+        "Distance not checked: the store has no location on file (add its coordinates)"
+    ),
 }
 assert set(FLAG_LABELS) == set(FLAG_CODES)
 

@@ -13,6 +13,10 @@ Rules decided here:
   runs from the latest submission; a visit is overdue once it has waited more than
   ``REVIEW_DEADLINE_HOURS``. A visit is *flagged* when its latest submission has any
   integrity flag (earlier submissions' flags are history).
+- Bulk approval stops at a flag that costs points (``blocks_bulk_approval``): such a
+  visit must be reviewed on its own. A flag without a penalty (the store has no
+  coordinates on file: its data is missing, not the shopper's) is shown beside the
+  visit but does not stop it being approved with others.
 """
 
 from __future__ import annotations
@@ -106,6 +110,7 @@ class QueueRow:
     overdue: bool
     submissions: int
     flags: tuple[str, ...]
+    blocking: tuple[str, ...] = ()  # the flags that keep it out of bulk approval
     decimals: int = 1  # the checklist's display precision
 
     @property
@@ -125,6 +130,10 @@ class QueueRow:
     @property
     def flagged(self) -> bool:
         return bool(self.flags)
+
+    @property
+    def bulk_approvable(self) -> bool:
+        return not self.blocking
 
 
 @dataclass(frozen=True)
@@ -248,7 +257,12 @@ def queue(
             age=now - row.submitted_at,
             overdue=now - row.submitted_at > deadline,
             submissions=row.submission_count or 0,
-            flags=tuple(codes.get(row.last_id, ())),
+            flags=tuple(code for code, _penalty in codes.get(row.last_id, ())),
+            blocking=tuple(
+                code
+                for code, penalty in codes.get(row.last_id, ())
+                if blocks_bulk_approval(penalty)
+            ),
             decimals=row.decimals,
         )
         for row in rows
@@ -256,24 +270,31 @@ def queue(
     return QueuePage(items, total, page, per_page)
 
 
-def _flag_codes(submission_ids: Iterable[int]) -> dict[int, list[str]]:
-    """{submission id: its flag codes}, in one query."""
+def blocks_bulk_approval(penalty: int) -> bool:
+    """Whether a flag with this (stored) penalty keeps its visit out of bulk approval:
+    any flag that costs points does; a flag that costs nothing does not."""
+    return penalty > 0
+
+
+def _flag_codes(submission_ids: Iterable[int]) -> dict[int, list[tuple[str, int]]]:
+    """{submission id: its flags as (code, penalty)}, in one query."""
     ids = list(submission_ids)
     if not ids:
         return {}
-    found: dict[int, list[str]] = {}
+    found: dict[int, list[tuple[str, int]]] = {}
     rows = db.session.execute(
-        select(VisitFlag.submission_id, VisitFlag.code)
+        select(VisitFlag.submission_id, VisitFlag.code, VisitFlag.penalty)
         .where(VisitFlag.submission_id.in_(ids))
         .order_by(VisitFlag.code)
     )
-    for submission_id, code in rows:
-        found.setdefault(submission_id, []).append(code)
+    for submission_id, code, penalty in rows:
+        found.setdefault(submission_id, []).append((code, penalty))
     return found
 
 
-def latest_flag_codes(visit_ids: Iterable[int]) -> dict[int, list[str]]:
-    """{visit id: flag codes of its latest submission} (visits without flags left out)."""
+def blocking_flag_codes(visit_ids: Iterable[int]) -> dict[int, list[str]]:
+    """{visit id: the codes of its latest submission's flags that block bulk approval}
+    (visits without such flags left out)."""
     ids = list(visit_ids)
     if not ids:
         return {}
@@ -284,12 +305,13 @@ def latest_flag_codes(visit_ids: Iterable[int]) -> dict[int, list[str]]:
     )
     found: dict[int, list[str]] = {}
     rows = db.session.execute(
-        select(VisitFlag.visit_id, VisitFlag.code)
+        select(VisitFlag.visit_id, VisitFlag.code, VisitFlag.penalty)
         .where(VisitFlag.submission_id.in_(latest))
         .order_by(VisitFlag.code)
     )
-    for visit_id, code in rows:
-        found.setdefault(visit_id, []).append(code)
+    for visit_id, code, penalty in rows:
+        if blocks_bulk_approval(penalty):
+            found.setdefault(visit_id, []).append(code)
     return found
 
 

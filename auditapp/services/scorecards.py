@@ -4,7 +4,10 @@ store scorecard of a region for a wave, built in the background.
 The cards (reports/cards.py) come from auditapp/services/report_data.py; here they
 are laid out with the templates in templates/pdf/ in the reader's language and
 turned into PDF by reports/render.py, which reads only the app's static files and
-the evidence in the uploads folder (photo thumbnails).
+the evidence in the uploads folder (photo thumbnails). A card holds only the photos
+its reader may see (permissions.may_see_evidence, applied in report_visits.py): one
+built for a client's manager, and so their PDF and their batch ZIP, has none but the
+photos of client-visible photo questions.
 
 The batch is split into BATCH_PARTS jobs (2 by default), so two RQ workers build
 it side by side. Each job writes its stores' PDFs one at a time into its own

@@ -1,6 +1,8 @@
 """Evidence files: the shopper's phone uploads photos, receipts and recordings one
 file at a time (each retried on its own, so a failed photo never holds up the
-answers); the shopper and the agency staff of the visit's client view them.
+answers); the shopper and the agency staff of the visit's client view them, and the
+client's managers the photos of a question marked client-visible once the visit is in
+their published results (permissions.may_see_evidence).
 
 Uploads answer in JSON, for the form's script: 201 with the new file, 200 with the
 same body when a retry finds the file already stored, or {"error": message} with a
@@ -15,19 +17,29 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import contains_eager, selectinload
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from ..extensions import db
-from ..models import ADMIN, AGENCY_ROLES, SHOPPER, Evidence, Store, User
-from ..models.waves import Visit
-from ..permissions import roles_required, store_scope
+from ..models import (
+    ADMIN,
+    AGENCY_ROLES,
+    CLIENT_ROLES,
+    SHOPPER,
+    ChecklistQuestion,
+    Evidence,
+    Store,
+    User,
+)
+from ..models.waves import APPROVED, Visit, Wave
+from ..permissions import may_see_evidence, roles_required, store_scope
 from ..services import evidence as evidence_service
 from ..services.evidence import EvidenceRejected
+from ..services.publishing import published_waves
 
 bp = Blueprint("evidence", __name__)
 
-VIEWERS = (ADMIN, *AGENCY_ROLES, SHOPPER)
+VIEWERS = (ADMIN, *AGENCY_ROLES, SHOPPER, *CLIENT_ROLES)
 
 
 @bp.errorhandler(HTTPException)
@@ -111,12 +123,14 @@ def _own_visit_or_404(visit_id: int) -> Visit:
 
 def _evidence_or_404(user: User, evidence_id: int) -> Evidence:
     """The visit's own shopper, and agency staff (admins, coordinators, reviewers)
-    whose clients include the visit's store. Client staff never see evidence: photos
-    can show the shopper or other customers."""
+    whose clients include the visit's store. The client's managers only reach the
+    photos of approved visits of their stores in published results, and of those
+    only what may_see_evidence allows them (client-visible photo questions)."""
     query = (
         select(Evidence)
         .join(Visit, Evidence.visit_id == Visit.id)
         .join(Store, Visit.store_id == Store.id)
+        .options(contains_eager(Evidence.visit))
         .where(Evidence.id == evidence_id)
     )
     if user.role == SHOPPER:
@@ -125,12 +139,27 @@ def _evidence_or_404(user: User, evidence_id: int) -> Evidence:
         query = query.where(Visit.shopper_id == user.shopper.id)
     elif user.role in (ADMIN, *AGENCY_ROLES):
         query = query.where(store_scope(user))
+    elif user.role in CLIENT_ROLES:
+        query = query.join(Wave, Visit.wave_id == Wave.id).where(
+            store_scope(user), Visit.status == APPROVED, published_waves(user)
+        )
     else:
         abort(404)
     found = db.session.scalars(query).first()
-    if found is None:
+    if found is None or not may_see_evidence(user, found.visit, _question_of(found)):
         abort(404)
     return found
+
+
+def _question_of(evidence: Evidence) -> ChecklistQuestion | None:
+    """The photo question a photo answers; None for any other file."""
+    if evidence.kind != "photo" or not evidence.question_key:
+        return None
+    return db.session.scalars(
+        select(ChecklistQuestion)
+        .join(Visit, Visit.checklist_version_id == ChecklistQuestion.version_id)
+        .where(Visit.id == evidence.visit_id, ChecklistQuestion.key == evidence.question_key)
+    ).first()
 
 
 def _serve(evidence: Evidence, thumb: bool) -> ResponseReturnValue:

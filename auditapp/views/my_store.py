@@ -20,7 +20,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_datetime
-from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask import Blueprint, abort, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import format_date, get_locale
 from flask_login import current_user
@@ -40,6 +40,7 @@ from ..services.pseudonyms import pseudonym
 from ..services.report_visits import visit_details
 from ..services.results import parse_exact
 from . import report_charts
+from .params import id_arg
 
 bp = Blueprint("my_store", __name__, url_prefix="/my-store")
 RECENT_VISITS = 20
@@ -99,7 +100,7 @@ def store(store_id: int) -> ResponseReturnValue:
     shop = get_store_or_404(user, store_id)
     waves = _published_waves(shop)
     wave = waves[0] if waves else None
-    if (wave_id := request.args.get("wave", type=int)) is not None:
+    if (wave_id := id_arg("wave")) is not None:
         wave = next((w for w in waves if w.id == wave_id), None)
         if wave is None:
             abort(404)
@@ -124,7 +125,7 @@ def visit(visit_id: int) -> ResponseReturnValue:
     found = appeals.appealable_visit(user, visit_id)  # a published visit of their store
     if found is None:
         abort(404)
-    details = visit_details(found.store, found.wave, _language())
+    details = visit_details(found.store, found.wave, user, _language())
     detail = next(d for d in details if d.visit_id == found.id)
     findings, others = _findings(user, found, detail)
     return render_template(

@@ -17,7 +17,6 @@ from flask import (
     Blueprint,
     Response,
     abort,
-    current_app,
     flash,
     redirect,
     render_template,
@@ -39,6 +38,7 @@ from ..models.waves import ACCEPTED, ASSIGNED, IN_PROGRESS, PLANNED, RETURNED, V
 from ..permissions import roles_required
 from ..services import assignments, calendar, visit_form
 from ..services.checklists import scoring_checklist
+from ..services.links import external_url, site_host
 from ..services.scheduling import exclusion_reasons, shopboard
 
 bp = Blueprint("my_visits", __name__, url_prefix="/my")
@@ -144,7 +144,8 @@ def index() -> ResponseReturnValue:
     ).all()
     upcoming = [v for v in visits if v.status in TO_DO]
     past = [v for v in reversed(visits) if v.status not in TO_DO][:PAST_SHOWN]
-    feed = url_for(".calendar", token=calendar.feed_token(shopper), _external=True)
+    # From BASE_URL, like every address a shopper keeps: never the request's Host.
+    feed = external_url("my_visits.calendar", token=calendar.feed_token(shopper))
     return render_template(
         "my_visits/index.html",
         upcoming=upcoming,
@@ -243,6 +244,21 @@ def claim(visit_id: int) -> ResponseReturnValue:
     return redirect(url_for(".index"))
 
 
+@bp.route("/calendar/reset", methods=["POST"])
+@roles_required(SHOPPER)
+def reset_calendar() -> ResponseReturnValue:
+    calendar.reset_feed(_me())
+    db.session.commit()
+    flash(
+        _(
+            "Your calendar address has changed; the old one no longer works. "
+            "Subscribe again with the new address below."
+        ),
+        "success",
+    )
+    return redirect(url_for(".index", _anchor="calendar"))
+
+
 @bp.route("/calendar/<token>.ics", endpoint="calendar")
 def calendar_feed(token: str) -> ResponseReturnValue:
     shopper = calendar.shopper_for_token(token)
@@ -251,8 +267,9 @@ def calendar_feed(token: str) -> ResponseReturnValue:
     text = calendar.render_feed(
         calendar.feed_visits(shopper),
         name=_("My visits"),
-        host=(current_app.config.get("SERVER_NAME") or request.host).split(":")[0],
-        link=lambda v: url_for(".show", visit_id=v.id, _external=True),
+        # Links and UIDs from BASE_URL: the same events whichever host was asked.
+        host=site_host(),
+        link=lambda v: external_url("my_visits.show", visit_id=v.id),
         now=utcnow(),
     )
     response = Response(text, mimetype="text/calendar")

@@ -24,10 +24,11 @@ from ..models import (
     utcnow,
 )
 from ..permissions import can_export, client_scope, get_shopper_or_404, roles_required
+from ..services import calendar, exports, imports, org
 from ..services import calibration as calibration_service
-from ..services import exports, imports, org
 from ..services.imports import conflict_stores
 from .imports import import_flow
+from .params import page_arg
 
 bp = Blueprint("shoppers", __name__, url_prefix="/shoppers")
 
@@ -66,7 +67,7 @@ _CONFLICT_LOADS = (
 def index() -> ResponseReturnValue:
     # Eager loads named here: the list shows each shopper's account and conflicts.
     query = _shopper_query().options(contains_eager(ShopperProfile.user), *_CONFLICT_LOADS)
-    page = db.paginate(query.order_by(User.name), per_page=25, error_out=False)
+    page = db.paginate(query.order_by(User.name), page=page_arg(), per_page=25, error_out=False)
     return render_template("admin/shoppers.html", page=page, args=request.args)
 
 
@@ -183,6 +184,25 @@ def edit(shopper_id: int) -> ResponseReturnValue:
         flash(_("Saved."), "success")
         return redirect(url_for("shoppers.show", shopper_id=profile.id))
     return render_template("admin/shopper_form.html", form=form, profile=profile)
+
+
+@bp.route("/<int:shopper_id>/calendar/revoke", methods=["POST"])
+@roles_required(ADMIN, COORDINATOR)
+def revoke_calendar(shopper_id: int) -> ResponseReturnValue:
+    """The shopper's calendar feed address stops working (a lost phone, a shared
+    link); they find the new one under My visits."""
+    profile = get_shopper_or_404(current_user, shopper_id)
+    calendar.reset_feed(profile)
+    db.session.commit()
+    flash(
+        _(
+            "The calendar address of %(name)s no longer works. They find the new one "
+            "under My visits.",
+            name=profile.user.name,
+        ),
+        "success",
+    )
+    return redirect(url_for("shoppers.show", shopper_id=profile.id))
 
 
 @bp.route("/import", methods=["GET", "POST"])

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from auditapp import create_app
 from auditapp.extensions import db
 from auditapp.models import Client, utcnow
-from auditapp.models.waves import ACCEPTED, Visit, Wave
+from auditapp.models.waves import ACCEPTED, ASSIGNED, PLANNED, Visit, Wave
 from auditapp.services import accounts, checklists, org
 
 SHOPPER = "shopper.offline@demo.auditapp.cn"
@@ -88,14 +88,17 @@ def seed() -> None:
         start = utcnow().replace(microsecond=0, second=0) + timedelta(hours=2)
         for day, store in enumerate(stores):  # a day apart: one shopper, no overlap
             begin = start + timedelta(days=day)
-            db.session.add(
-                Visit(
-                    wave=wave, store=store, checklist_version=version, slot="midday",
-                    window_start=begin, window_end=begin + timedelta(hours=1),
-                    shopper=profile, status=ACCEPTED,
-                    assigned_at=begin - timedelta(days=3), accepted_at=begin - timedelta(days=2),
-                )
+            visit = Visit(
+                wave=wave, store=store, checklist_version=version, slot="midday",
+                window_start=begin, window_end=begin + timedelta(hours=1), status=PLANNED,
+                assigned_at=begin - timedelta(days=3), accepted_at=begin - timedelta(days=2),
             )  # fmt: skip
+            db.session.add(visit)
+            db.session.flush()
+            # The database takes a new visit as planned only, then one step at a time.
+            for status in (ASSIGNED, ACCEPTED):
+                visit.shopper, visit.status = profile, status
+                db.session.flush()
         db.session.commit()
 
 

@@ -1,8 +1,10 @@
-"""Putting a test's visit into a given status the way the database allows: one edge
-of the lifecycle at a time (a trigger refuses jumps), without the services' checks
-or logging, for setting up a scene."""
+"""Putting a test's visit into a given status the way the database allows: inserted
+as planned (a trigger refuses any other status on INSERT), then one edge of the
+lifecycle at a time (a trigger refuses jumps), without the services' checks or
+logging, for setting up a scene."""
 
 from collections import deque
+from typing import Any
 
 from auditapp.extensions import db
 from auditapp.models import utcnow
@@ -42,3 +44,27 @@ def walk_to(visit: Visit, target: str, shopper_id: int | None = None) -> Visit:
         visit.status = status
         db.session.flush()
     return visit
+
+
+def new_visit(status: str = PLANNED, shopper_id: int | None = None, **fields: Any) -> Visit:
+    """A visit inserted as the app inserts one (planned, nobody holding it), then
+    walked to ``status``, held by ``shopper_id`` (or the ``shopper`` given) once it
+    leaves planned. An ``approved_at`` given is kept (the walk stamps its own)."""
+    shopper = fields.pop("shopper", None)
+    if shopper_id is None and shopper is not None:
+        shopper_id = shopper.id if shopper.id is not None else _flushed_id(shopper)
+    approved_at = fields.get("approved_at")
+    visit = Visit(**{**fields, "status": PLANNED, "shopper_id": None, "approved_at": None})
+    db.session.add(visit)
+    db.session.flush()
+    walk_to(visit, status, shopper_id)
+    if status == APPROVED and approved_at is not None:
+        visit.approved_at = approved_at
+        db.session.flush()
+    return visit
+
+
+def _flushed_id(obj: Any) -> int:
+    db.session.add(obj)
+    db.session.flush()
+    return int(obj.id)

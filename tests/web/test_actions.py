@@ -24,6 +24,7 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
+from auditapp import media
 from auditapp.extensions import db
 from auditapp.models import (
     ActionEvent,
@@ -46,7 +47,7 @@ from auditapp.services.actions import ActionInvalid, ActionRefused
 from auditapp.services.evidence import EvidenceRejected
 from auditapp.services.results import record_results
 from tests.web import evidence_images
-from tests.web.statuses import walk_to
+from tests.web.statuses import new_visit, walk_to
 
 DOC: dict[str, Any] = {
     "title": "Action audit",
@@ -138,13 +139,12 @@ def visit(
     w.hour += 2
     start = datetime(wave.starts_on.year, wave.starts_on.month, 2, 1, tzinfo=UTC)
     start += timedelta(hours=w.hour)
-    row = Visit(
+    row = new_visit(
+        "assigned", shopper=w.shopper,
         wave=wave, store=store, checklist_version_id=wave.checklist_version_id, slot="midday",
-        window_start=start, window_end=start + timedelta(hours=1), shopper=w.shopper,
-        status="assigned", assigned_at=start - timedelta(days=3), started_at=start,
+        window_start=start, window_end=start + timedelta(hours=1),
+        assigned_at=start - timedelta(days=3), started_at=start,
     )  # fmt: skip
-    db.session.add(row)
-    db.session.flush()
     for key, value in (GOOD | answers).items():
         db.session.add(VisitAnswer(visit_id=row.id, question_id=w.questions[key], value=value))
     for section, text in (comments or {}).items():
@@ -546,6 +546,22 @@ def test_photos_of_the_fix_are_stored_and_a_bad_one_keeps_none(w, opened):
         stored = actions.resolve(opened, w.sam, "Fixed", [good])
         assert len(stored) == 1 and follow_up_files.photo_path(stored[0]).is_file()  # type: ignore[union-attr]
     assert [p.id for p in follow_up_files.photos(action_id=opened.id)] == [stored[0].id]
+
+
+def test_each_photo_of_the_fix_has_its_header_checked_once(w, opened, monkeypatch):
+    checked: list[int] = []
+    real = media.check_header
+
+    def counting(data: bytes, **kw: Any) -> tuple[int, int]:
+        checked.append(len(data))
+        return real(data, **kw)
+
+    monkeypatch.setattr(media, "check_header", counting)
+    photos = [(evidence_images.png(), "a.png"), (evidence_images.webp(), "b.webp")]
+    with w.app.test_request_context():
+        stored = actions.resolve(opened, w.sam, "Fixed", photos)
+    assert len(stored) == 2
+    assert checked == [len(photos[0][0]), len(photos[1][0])]
 
 
 def test_the_owner_can_be_given_to_another_store_manager_of_the_store(w, opened):

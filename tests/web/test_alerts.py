@@ -35,7 +35,7 @@ from auditapp.models.follow_up import APPEAL_PENDING, APPEAL_UPHELD
 from auditapp.models.waves import APPROVED, Visit, Wave
 from auditapp.services import alerts, checklists
 from auditapp.services.results import record_results
-from tests.web.statuses import walk_to
+from tests.web.statuses import new_visit, walk_to
 
 DOC: dict[str, Any] = {
     "title": "Alert audit",
@@ -122,13 +122,12 @@ def approved_visit(w: Any, wave: Wave, store: Any, greeted: str, helped: str, cl
     """An approved visit with these answers and its stored results."""
     w.hour += 2
     start = datetime(2026, wave.starts_on.month, 3, 1, tzinfo=UTC) + timedelta(hours=w.hour)
-    visit = Visit(
+    visit = new_visit(
+        "assigned", shopper=w.shopper,
         wave=wave, store=store, checklist_version_id=wave.checklist_version_id, slot="midday",
-        window_start=start, window_end=start + timedelta(hours=1), shopper=w.shopper,
-        status="assigned", assigned_at=start - timedelta(days=3),
+        window_start=start, window_end=start + timedelta(hours=1),
+        assigned_at=start - timedelta(days=3),
     )  # fmt: skip
-    db.session.add(visit)
-    db.session.flush()
     for key, value in {"greeted": greeted, "helped": helped, "clean": clean}.items():
         db.session.add(VisitAnswer(visit_id=visit.id, question_id=w.questions[key], value=value))
     db.session.flush()

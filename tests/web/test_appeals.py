@@ -49,7 +49,7 @@ from auditapp.services.visit_answers import stored_answers
 from tests.web import test_concurrency
 from tests.web.committed import remove_committed
 from tests.web.evidence_images import encode, halves, png
-from tests.web.statuses import walk_to
+from tests.web.statuses import new_visit, walk_to
 from tests.web.test_question_summary import expected, stored
 
 DOC: dict[str, Any] = {
@@ -143,13 +143,12 @@ def make_visit(w: Any, wave: Wave, store: Any, answers: dict[str, Any]) -> Visit
     its wave was published."""
     w.hour += 3
     start = datetime.combine(wave.starts_on, datetime.min.time(), UTC) + timedelta(hours=w.hour)
-    visit = Visit(
+    visit = new_visit(
+        "assigned", w.sam.id,
         wave=wave, store=store, checklist_version_id=w.version.id, slot="midday",
-        window_start=start, window_end=start + timedelta(hours=1), shopper=w.sam,
-        status="assigned", assigned_at=start - timedelta(days=3),
+        window_start=start, window_end=start + timedelta(hours=1),
+        assigned_at=start - timedelta(days=3),
     )  # fmt: skip
-    db.session.add(visit)
-    db.session.flush()
     for key, value in answers.items():
         db.session.add(VisitAnswer(visit_id=visit.id, question_id=w.questions[key], value=value))
     db.session.flush()

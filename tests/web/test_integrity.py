@@ -21,9 +21,9 @@ from auditapp.models.review import FLAG_CODES, VisitFlag
 from auditapp.models.waves import IN_PROGRESS, RETURNED, SUBMITTED, Visit, Wave
 from auditapp.services import checklists, integrity
 from auditapp.services import evidence as evidence_service
-from tests.conftest import login
+from tests.conftest import login, page_text
 from tests.web import evidence_images as pics
-from tests.web.statuses import walk_to
+from tests.web.statuses import new_visit, walk_to
 from tests.web.test_media import scene
 from tests.web.test_visit_form import post, reload
 
@@ -91,14 +91,11 @@ def make_visit(world, day: int = 0, shopper=None, wave=None, store=None, **field
     }
     values.update(fields)
     wave = wave or world.wave
-    visit = Visit(
+    return new_visit(
+        IN_PROGRESS, (shopper or world.ann).id,
         wave=wave, store=store, checklist_version_id=wave.checklist_version_id, slot="midday",
-        window_start=start, window_end=start + 60 * MINUTE, shopper=shopper or world.ann,
-        status=IN_PROGRESS, **values,
+        window_start=start, window_end=start + 60 * MINUTE, **values,
     )  # fmt: skip
-    db.session.add(visit)
-    db.session.flush()
-    return visit
 
 
 def add_evidence(visit: Visit, kind: str = "photo", **fields) -> Evidence:
@@ -174,7 +171,10 @@ def test_a_clean_visit_has_no_flags_and_scores_100(app, world):
 
 def test_every_code_has_a_penalty():
     assert set(integrity.PENALTIES) == set(FLAG_CODES)
-    assert all(0 < p <= 100 for p in integrity.PENALTIES.values())
+    # Only the store's own missing data costs the shopper nothing.
+    free = {code for code, p in integrity.PENALTIES.items() if p == 0}
+    assert free == {"store_without_location"}
+    assert all(0 <= p <= 100 for p in integrity.PENALTIES.values())
 
 
 def test_score_is_100_minus_the_penalties(app, world):
@@ -208,7 +208,9 @@ def test_score_never_drops_below_zero(app, world):
     add_evidence(visit, sha256=shared.sha256, taken_at=WINDOW - 119 * MINUTE)
     answers = {f"q{n}": "yes" for n in range(1, 10)}
     flags = check(app, visit, submitted(visit, answers, comments={"service": copied}))
-    assert set(flags) == set(FLAG_CODES) - {"photo_time"}
+    # Everything but a late photo (its photo is both reused and late: one finding) and
+    # a store without coordinates (this one has them: it was checked, and is far).
+    assert set(flags) == set(FLAG_CODES) - {"photo_time", "store_without_location"}
     assert sum(f.penalty for f in flags.values()) == 155
     assert visit.integrity_score == 0
 
@@ -415,9 +417,44 @@ def test_no_location_shared_means_no_location_flags(app, world):
     assert check(app, visit) == {}
 
 
-def test_store_without_coordinates_is_not_judged_for_distance(app, world):
+def test_store_without_coordinates_is_flagged_rather_than_passed_unchecked(app, world):
+    # 74 km north of where the store really is: with nothing to measure against, the
+    # distance check cannot pass it; the reviewer is told instead, at no cost to the
+    # shopper (the store's data is missing, not theirs).
+    visit = make_visit(world, start_latitude=Decimal("31.900000"))
     world.store.latitude = world.store.longitude = None
-    assert check(app, make_visit(world, start_latitude=Decimal("31.900000"))) == {}
+    flags = check(app, visit)
+    assert set(flags) == {"store_without_location"}
+    assert flags["store_without_location"].penalty == 0
+    assert flags["store_without_location"].detail == {
+        "store_code": "S1",
+        "latitude": 31.9,
+        "longitude": 121.4737,
+    }
+    assert visit.integrity_score == 100
+
+
+def test_store_without_coordinates_is_flagged_when_the_shopper_shared_no_location(app, world):
+    world.store.longitude = None
+    visit = make_visit(world, start_latitude=None, start_longitude=None)
+    flags = check(app, visit)
+    assert set(flags) == {"store_without_location"}
+    assert flags["store_without_location"].detail == {"store_code": "S1"}
+
+
+def test_review_screen_explains_the_store_without_location(app, client, world, make_user):
+    world.store.latitude = world.store.longitude = None
+    visit = make_visit(world)
+    check(app, visit)
+    admin = make_user("admin.integ@example.com", "admin")
+    db.session.commit()
+    login(client, admin)
+    page = client.get(f"/review/visits/{visit.id}")
+    assert page.status_code == 200
+    assert 'data-flag="store_without_location"' in page.text
+    text = page_text(page.text)
+    assert "Distance not checked: the store has no location on file" in text
+    assert "store code: S1" in text
 
 
 # --- photo_time -----------------------------------------------------------------------

@@ -26,12 +26,12 @@ from sqlalchemy.orm import scoped_session, sessionmaker
 from auditapp.extensions import db
 from auditapp.models import User
 from auditapp.models.pay import PayLine, PaymentRun
-from auditapp.models.waves import ASSIGNED, Visit, Wave
+from auditapp.models.waves import ASSIGNED, Wave
 from auditapp.services import checklists, org
 from auditapp.services.pay import record_pay_line
 from tests.conftest import csrf_token, login
 from tests.web.committed import remove_committed
-from tests.web.statuses import walk_to
+from tests.web.statuses import new_visit, walk_to
 
 ROUNDS = 4
 LINES = 3
@@ -102,13 +102,12 @@ def _pending_lines(app: Flask, w: SimpleNamespace, count: int) -> list[int]:
         for _ in range(count):
             w.days += 1
             start = START + timedelta(days=w.days)
-            visit = Visit(
+            visit = new_visit(
+                ASSIGNED, w.shopper_id,
                 wave=wave, store_id=w.store_id, checklist_version_id=wave.checklist_version_id,
                 slot="midday", window_start=start, window_end=start + timedelta(hours=1),
-                shopper_id=w.shopper_id, status=ASSIGNED, assigned_at=start,
+                assigned_at=start,
             )  # fmt: skip
-            db.session.add(visit)
-            db.session.flush()
             walk_to(visit, "approved")
             lines.append(record_pay_line(visit))
         db.session.commit()

@@ -45,7 +45,7 @@ from auditapp.services.report_data import (
 from auditapp.services.results import record_results
 from reports.cards import Change, Nps, Stat
 from tests.conftest import count_queries
-from tests.web.statuses import walk_to
+from tests.web.statuses import new_visit, walk_to
 
 T2 = 4.302652729749464  # t(0.975, 2)
 T3 = 3.182446305284263  # t(0.975, 3)
@@ -194,13 +194,12 @@ def visit(
     w.hour += 2
     start = datetime(2026, 1, 1, 1, tzinfo=UTC) + timedelta(days=31 * (wave.starts_on.month - 1))
     start += timedelta(hours=w.hour)
-    row = Visit(
+    row = new_visit(
+        "assigned", shopper=w.shopper,
         wave=wave, store=store, checklist_version_id=wave.checklist_version_id, slot="midday",
-        window_start=start, window_end=start + timedelta(hours=1), shopper=w.shopper,
-        status="assigned", assigned_at=start - timedelta(days=3),
+        window_start=start, window_end=start + timedelta(hours=1),
+        assigned_at=start - timedelta(days=3),
     )  # fmt: skip
-    db.session.add(row)
-    db.session.flush()
     answers = {"greeted": greeted, "helped": helped, "clean": clean, "staff": staff}
     if nps is not None:
         answers["recommend"] = nps

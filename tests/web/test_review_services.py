@@ -11,7 +11,7 @@ import subprocess
 import sys
 import uuid
 from contextlib import nullcontext
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from decimal import Decimal
 from types import SimpleNamespace
 from typing import Any
@@ -37,8 +37,16 @@ from auditapp.models.waves import (
     VisitEvent,
     Wave,
 )
-from auditapp.services import checklists, review, review_queue, review_screen, visit_form
+from auditapp.services import (
+    checklists,
+    integrity,
+    review,
+    review_queue,
+    review_screen,
+    visit_form,
+)
 from tests.conftest import count_queries
+from tests.web.statuses import new_visit
 
 
 def to_fraction(value: Decimal) -> Any:
@@ -132,7 +140,7 @@ def _published(client):  # type: ignore[no-untyped-def]
 
 
 def _wave(client, version, name, stores) -> Wave:  # type: ignore[no-untyped-def]
-    today = datetime.now(UTC).date()
+    today = utcnow().date()
     wave = Wave(
         client=client, checklist_version=version, name=name, status="open", stores=stores,
         starts_on=today - timedelta(days=60), ends_on=today + timedelta(days=30),
@@ -170,19 +178,17 @@ def _submitted(  # type: ignore[no-untyped-def]
     shopper = shopper or w.ann
     wave = wave or (w.other_wave if store.client_id == w.other.id else w.wave)
     w.days += 1
-    start = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+    start = utcnow().replace(minute=0, second=0, microsecond=0)
     start -= timedelta(days=w.days)
-    visit = Visit(
+    visit = new_visit(
+        IN_PROGRESS, shopper.id,
         wave=wave, store=store, checklist_version_id=wave.checklist_version_id, slot="midday",
-        window_start=start, window_end=start + timedelta(hours=1), shopper=shopper,
-        status=IN_PROGRESS, started_at=start + timedelta(minutes=5),
-        finished_at=start + timedelta(minutes=37),
+        window_start=start, window_end=start + timedelta(hours=1),
+        started_at=start + timedelta(minutes=5), finished_at=start + timedelta(minutes=37),
         start_latitude=Decimal("31.231300") if located else None,
         start_longitude=Decimal("121.473700") if located else None,
         start_accuracy_m=12 if located else None,
     )  # fmt: skip
-    db.session.add(visit)
-    db.session.flush()
     sid = f"rv-{uuid.uuid4().hex}"
     visit_form.submit(visit, shopper.user, sid, fields or GOOD)
     db.session.execute(delete(VisitFlag).where(VisitFlag.visit_id == visit.id))
@@ -198,7 +204,7 @@ def _submitted(  # type: ignore[no-untyped-def]
                 visit_id=visit.id,
                 submission_id=submission.id,
                 code=code,
-                penalty=20,
+                penalty=integrity.PENALTIES[code],
                 detail=detail,
             )  # fmt: skip
         )
@@ -665,6 +671,25 @@ def test_a_flag_on_an_earlier_submission_does_not_block_bulk_approval(w):
     visit = resubmit(w, visit)
     approved, refused = review.bulk_approve([visit.id], w.reviewer)
     assert [v.id for v in approved] == [visit.id] and refused == {}
+
+
+def test_a_flag_without_a_penalty_does_not_block_bulk_approval(w):
+    w.store_north.latitude = w.store_north.longitude = None  # no coordinates on file
+    visit = submitted(w, w.store_north)
+    latest = db.session.scalars(
+        select(VisitSubmission).where(VisitSubmission.visit_id == visit.id)
+    ).one()
+    flags = integrity.check_submission(visit, latest)  # as the real submission runs it
+    assert [(f.code, f.penalty) for f in flags] == [("store_without_location", 0)]
+    costly = submitted(w, w.store_north, flags=("store_without_location", "short_duration"))
+    db.session.commit()
+
+    approved, refused = review.bulk_approve([visit.id, costly.id], w.reviewer)
+    assert [v.id for v in approved] == [visit.id]
+    assert set(refused) == {costly.id}
+    assert "Visit too short" in refused[costly.id]
+    assert "Distance not checked" not in refused[costly.id]
+    assert reload(visit).status == APPROVED and reload(costly).status == SUBMITTED
 
 
 # --- the review screen ----------------------------------------------------------------

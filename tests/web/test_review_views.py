@@ -99,6 +99,18 @@ def test_queue_lists_visits_and_flagged_rows_cannot_be_ticked(client, w):
     assert "North store" in page_text(filtered) and "South store" not in page_text(filtered)
 
 
+def test_a_visit_whose_only_flag_costs_nothing_can_be_ticked_and_bulk_approved(client, w):
+    unlocated = submitted(w, w.store_north, flags=("store_without_location",))
+    login(client, w.reviewer)
+    page = client.get("/review/").text
+    assert f'name="visit_id" value="{unlocated.id}"' in page
+    text = page_text(page)
+    assert "Distance not checked" in text and "cannot be bulk-approved" not in text
+    response = post(client, "/review/approve", visit_id=str(unlocated.id))
+    assert response.status_code == 302
+    assert reload(unlocated).status == APPROVED
+
+
 def test_queue_page_makes_the_same_number_of_queries_for_more_rows(app, client, w):
     submitted(w, w.store_north, flags=("far_check_in",))
     login(client, w.reviewer)

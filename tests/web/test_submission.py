@@ -7,7 +7,7 @@ import threading
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from decimal import Decimal
 from fractions import Fraction
 from types import SimpleNamespace
@@ -20,6 +20,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import scoped_session, sessionmaker
 
 import scoring
+from auditapp.clock import utcnow
 from auditapp.extensions import db
 from auditapp.models import (
     ChecklistQuestion,
@@ -34,6 +35,7 @@ from auditapp.models.waves import IN_PROGRESS, Visit, Wave
 from auditapp.services import checklists, org
 from tests.conftest import csrf_token, login
 from tests.web.committed import remove_committed
+from tests.web.statuses import new_visit
 from tests.web.test_visit_form import cli_score, post, reload
 
 DOC: dict[str, Any] = {
@@ -92,7 +94,7 @@ def world(make_client, make_region, make_store, make_shopper):
 
 
 def _wave(client: Client, store: Store, version: ChecklistVersion) -> Wave:
-    today = datetime.now(UTC).date()
+    today = utcnow().date()
     wave = Wave(
         client=client, checklist_version=version, name=f"Wave {uuid.uuid4().hex[:6]}",
         starts_on=today, ends_on=today + timedelta(days=60), status="open", stores=[store],
@@ -103,16 +105,13 @@ def _wave(client: Client, store: Store, version: ChecklistVersion) -> Wave:
 
 
 def _visit(wave: Wave, store: Store, shopper: ShopperProfile, day: int) -> Visit:
-    start = datetime.now(UTC).replace(hour=2, minute=0, second=0, microsecond=0)
+    start = utcnow().replace(hour=2, minute=0, second=0, microsecond=0)
     start += timedelta(days=3 + day)
-    visit = Visit(
+    return new_visit(
+        IN_PROGRESS, shopper=shopper,
         wave=wave, store=store, checklist_version_id=wave.checklist_version_id, slot="midday",
-        window_start=start, window_end=start + timedelta(hours=1), shopper=shopper,
-        status=IN_PROGRESS, started_at=start,
+        window_start=start, window_end=start + timedelta(hours=1), started_at=start,
     )  # fmt: skip
-    db.session.add(visit)
-    db.session.flush()
-    return visit
 
 
 def _submit(client, visit, headers=None, submission_id="sub-0000-0001", **fields):

@@ -35,6 +35,7 @@ from auditapp.models.waves import (
 from auditapp.services import waves
 from tests.conftest import login
 from tests.web import test_waves
+from tests.web.statuses import new_visit
 from tests.web.test_waves import MARCH, make_wave, post
 
 world = test_waves.world  # the same 40-store client X, as a fixture of this module
@@ -61,13 +62,12 @@ def local_day(visit):
 def _booking(wave, store, shopper, day, status, start_hour=12):
     zone = ZoneInfo(store.timezone)
     start = datetime(day.year, day.month, day.day, start_hour, tzinfo=zone)
-    visit = Visit(
+    return new_visit(
+        status, shopper.id,
         wave=wave, store=store, checklist_version=wave.checklist_version, slot="midday",
-        window_start=start, window_end=start + timedelta(hours=1), status=status,
-        shopper_id=shopper.id, approved_at=start if status == "approved" else None,
+        window_start=start, window_end=start + timedelta(hours=1),
+        approved_at=start if status == "approved" else None,
     )  # fmt: skip
-    db.session.add(visit)
-    return visit
 
 
 @pytest.fixture

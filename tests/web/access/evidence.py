@@ -1,7 +1,9 @@
 """Evidence files: only the visit's own shopper uploads (while the visit is in hand);
 the shopper and the agency staff of the visit's client (admin, coordinator X,
-reviewer X) see the files. Client staff never do: photos can show the shopper.
-Everyone else who is signed in gets 404.
+reviewer X) see the files. Client staff do not: photos can show the shopper, and
+only those of a client-visible photo question, in published results, are theirs to
+see (tests/web/test_client_evidence.py); this one is neither. Everyone else who is
+signed in gets 404.
 
 The matrix posts without a file, so the owner's upload gets a 400 "choose a file"
 answer: allowed, refused for the content. tests/web/test_evidence.py covers real

@@ -1,6 +1,7 @@
 """A shopper's own screens: only shoppers reach them, and only their own visits.
 Everyone else who is signed in gets 404. The calendar feed needs no session: its
-signed token is the key, so it is open to anyone who has the address.
+token (the shopper's id and their random secret) is the key, so it is open to anyone
+who has the address; each shopper can change their own.
 
 Also the small builders the visit tests share: a wave and its visits."""
 
@@ -14,6 +15,7 @@ from auditapp.extensions import db
 from auditapp.models import Client, ShopperProfile, Store, utcnow
 from auditapp.models.waves import ACCEPTED, ASSIGNED, PLANNED, Visit, Wave
 from auditapp.services import calendar, checklists
+from tests.web.statuses import new_visit
 
 from . import EVERYONE, SHOPPER_A, SHOPPER_B, Route
 
@@ -46,21 +48,18 @@ def make_visit(
     status: str | None = None,
 ) -> Visit:
     status = status or (PLANNED if shopper is None else ASSIGNED)
-    visit = Visit(
+    return new_visit(
+        status,
+        shopper=shopper,
         wave=wave,
         store=store,
         checklist_version_id=wave.checklist_version_id,
         slot="midday",
         window_start=start,
         window_end=start + timedelta(minutes=minutes),
-        shopper=shopper,
-        status=status,
         assigned_at=start - timedelta(days=3) if shopper else None,
         accepted_at=start - timedelta(days=2) if status == ACCEPTED else None,
     )
-    db.session.add(visit)
-    db.session.flush()
-    return visit
 
 
 def _visits(cast: Any) -> SimpleNamespace:
@@ -96,6 +95,9 @@ ACCESS = {
     # Any shopper may try to claim an open visit; the rules then say yes or no.
     "my_visits.claim": Route(
         lambda c: url_for("my_visits.claim", visit_id=_visits(c).open.id), SHOPPERS, ("POST",)
+    ),
+    "my_visits.reset_calendar": Route(
+        lambda c: url_for("my_visits.reset_calendar"), SHOPPERS, ("POST",)
     ),
     "my_visits.calendar": Route(
         lambda c: url_for("my_visits.calendar", token=calendar.feed_token(c.shopper_a)),

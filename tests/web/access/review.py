@@ -9,14 +9,16 @@ The object is made on first use and kept on the cast: shopper A's visit of clien
 submitted through the real visit form service and committed, so a view's rollback
 keeps it."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from flask import url_for
 
+from auditapp.clock import utcnow
 from auditapp.extensions import db
 from auditapp.models.waves import IN_PROGRESS, Visit, Wave
 from auditapp.services import checklists, visit_form
+from tests.web.statuses import new_visit
 
 from . import ADMIN, COORDINATOR_X, COORDINATOR_Y, REVIEWER_X, REVIEWER_Y, Route
 
@@ -37,19 +39,18 @@ def _visit(cast: Any) -> Visit:
         checklist = checklists.create_checklist(cast.client_x, "", coordinator, DOCUMENT)
         db.session.flush()
         version = checklists.publish(checklists.draft_of(checklist), coordinator)
-        start = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=3)
+        start = utcnow().replace(microsecond=0) - timedelta(hours=3)
         wave = Wave(
             client=cast.client_x, checklist_version=version, name="Review access wave",
             starts_on=start.date() - timedelta(days=5), ends_on=start.date() + timedelta(days=5),
             status="open", stores=[cast.store_north],
         )  # fmt: skip
-        found = Visit(
+        found = new_visit(
+            IN_PROGRESS, shopper=cast.shopper_a,
             wave=wave, store=cast.store_north, checklist_version=version, slot="midday",
-            window_start=start, window_end=start + timedelta(hours=1), shopper=cast.shopper_a,
-            status=IN_PROGRESS, started_at=start + timedelta(minutes=5),
+            window_start=start, window_end=start + timedelta(hours=1),
+            started_at=start + timedelta(minutes=5),
         )  # fmt: skip
-        db.session.add_all([wave, found])
-        db.session.flush()
         visit_form.submit(found, cast.shopper_a.user, "review-matrix-0001", {"q_a": "yes"})
         db.session.commit()  # survives a view's rollback
         cast._review_visit = found

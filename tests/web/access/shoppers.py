@@ -22,6 +22,12 @@ ACCESS = {
     "shoppers.import_file": Route(
         lambda c: url_for("shoppers.import_file"), AGENCY, ("GET", "POST")
     ),
+    # Revoking a shopper's calendar feed address is editing their profile.
+    "shoppers.revoke_calendar": Route(
+        lambda c: url_for("shoppers.revoke_calendar", shopper_id=c.shopper_a.id),
+        AGENCY,
+        ("POST",),
+    ),
     "shoppers.calibration": Route(lambda c: url_for("shoppers.calibration"), CALIBRATION),
     "shoppers.export": Route(
         lambda c: url_for("shoppers.export", fmt="csv"), frozenset({ADMIN, COORDINATOR_X})
