@@ -105,6 +105,9 @@ def serve(
         "AUDITAPP_LOGIN_IP_MAX_FAILURES": "1000",
         "PYTHONUNBUFFERED": "1",
         "TZ": "UTC",
+        # faketime shifts the wall clock only: with a faked monotonic clock, timers
+        # (the rate limiter's expiry thread) never fire and the process never exits.
+        "FAKETIME_DONT_FAKE_MONOTONIC": "1",
         "FLASK_DEBUG": "0",
     }
     env.pop("AUDITAPP_TEST_DATABASE_URL", None)
