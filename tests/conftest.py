@@ -1,11 +1,14 @@
 """Shared fixtures: one app and one migrated schema per test session; every test runs
 inside a transaction that is rolled back. CSRF stays on. Set
-AUDITAPP_TEST_DATABASE_URL to run the suite against PostgreSQL."""
+AUDITAPP_TEST_DATABASE_URL to run the suite against PostgreSQL, and AUDITAPP_TEST_NOW
+(an ISO moment such as 2027-12-31T23:45:00+08:00) to run it on another day: the app's
+clock starts there, and so do the browser tests' servers (through faketime)."""
 
 import os
 import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -15,7 +18,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.orm import scoped_session, sessionmaker
 
-from auditapp import create_app
+from auditapp import clock, create_app
 from auditapp.extensions import db, limiter
 from auditapp.models import Client, Region, ShopperProfile, Store, User
 from auditapp.services import org
@@ -39,6 +42,17 @@ def _reset_database(url: str) -> None:
             conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
             conn.execute(text("CREATE SCHEMA public"))
         engine.dispose()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _the_day() -> Iterator[None]:
+    """The whole suite on the day AUDITAPP_TEST_NOW names, when it is set."""
+    moment = os.environ.get("AUDITAPP_TEST_NOW")
+    if not moment:
+        yield
+        return
+    with clock.travel_to(datetime.fromisoformat(moment)):
+        yield
 
 
 @pytest.fixture(scope="session")

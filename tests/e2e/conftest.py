@@ -22,6 +22,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -86,6 +87,14 @@ def _wait_until_up(url: str, process: subprocess.Popen[bytes], log: Path) -> Non
     raise RuntimeError(f"no answer from the live server in {START_TIMEOUT}s:\n{log.read_text()}")
 
 
+def _suite_day() -> str | None:
+    """The faketime start for AUDITAPP_TEST_NOW (see tests/conftest.py), if it is set."""
+    moment = os.environ.get("AUDITAPP_TEST_NOW")
+    if not moment:
+        return None
+    return "@" + datetime.fromisoformat(moment).astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
+
+
 @contextmanager
 def serve(
     home: Path, seed: list[list[str]], fake_time: str | None = None
@@ -95,6 +104,7 @@ def serve(
     With `fake_time` (a faketime start such as "@2027-12-31 15:45:00", read as UTC)
     every step and the server run from that moment on, as they would on a machine
     whose clock says so."""
+    fake_time = fake_time or _suite_day()
     wrap = ["faketime", "-f", fake_time] if fake_time else []
     log, database = home / "server.log", home / "live.sqlite3"
     env = {
