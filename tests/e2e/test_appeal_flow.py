@@ -50,7 +50,8 @@ def _query(demo: SimpleNamespace, sql: str, *args: Any) -> list[tuple[Any, ...]]
 
 def _open_finding(demo: SimpleNamespace) -> tuple[int, int, int, str]:
     """(store id, wave id, visit id, question key) of an appealable "no": one that
-    cost the store points, as the visit's stored question result shows."""
+    cost the store points, as the visit's stored question result shows, on a visit
+    no critical failure holds at 0 (so upholding it must move the store's score)."""
     rows = _query(
         demo,
         """SELECT v.store_id, v.wave_id, v.id, q.key FROM visit v
@@ -62,6 +63,8 @@ def _open_finding(demo: SimpleNamespace) -> tuple[int, int, int, str]:
            JOIN visit_question_result r ON r.visit_id = v.id AND r.question_id = q.id
            WHERE v.status = 'approved' AND a.value = '"no"'
              AND r.applicable AND r.earned < r.possible
+             AND NOT EXISTS (SELECT 1 FROM visit_question_result c
+                             WHERE c.visit_id = v.id AND c.critical_failed)
              AND NOT EXISTS (SELECT 1 FROM checklist_option o WHERE o.question_id = q.id)
              AND NOT EXISTS (SELECT 1 FROM appeal p
                              WHERE p.visit_id = v.id AND p.question_key = q.key)

@@ -178,8 +178,8 @@ def _submitted(  # type: ignore[no-untyped-def]
     shopper = shopper or w.ann
     wave = wave or (w.other_wave if store.client_id == w.other.id else w.wave)
     w.days += 1
-    start = utcnow().replace(minute=0, second=0, microsecond=0)
-    start -= timedelta(days=w.days)
+    # Midday in the stores' time zone (UTC+8), inside their hours whatever the time now.
+    start = (utcnow() - timedelta(days=w.days)).replace(hour=4, minute=0, second=0, microsecond=0)
     visit = new_visit(
         IN_PROGRESS, shopper.id,
         wave=wave, store=store, checklist_version_id=wave.checklist_version_id, slot="midday",
