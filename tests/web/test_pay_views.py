@@ -42,7 +42,9 @@ def world(cast):
         cast.client_x, [cast.store_north], name="March X", fee=D("50"), expense_cap=D("30")
     )
     cast.wave_y = make_wave(cast.client_y, [cast.store_y], name="March Y", fee=D("40"))
-    cast.start = utcnow().replace(microsecond=0) - timedelta(days=20)
+    # Noon in the stores' time zone (UTC+8), so a visit's day is the same in UTC and
+    # in Shanghai whatever the time now.
+    cast.start = utcnow().replace(hour=4, minute=0, second=0, microsecond=0) - timedelta(days=20)
     cast.days = 0
     return cast
 
