@@ -41,8 +41,6 @@ from .services.checklists import scoring_checklist
 from .services.visit_answers import stored_answers
 
 LOCAL = ZoneInfo("Asia/Shanghai")
-
-
 STATES = (ACTION_OPEN, ACTION_IN_PROGRESS, ACTION_RESOLVED, ACTION_VERIFIED, ACTION_REOPENED)
 WORKED = 15  # actions walked through STATES in turn; the rest stay open
 FIX_NOTE = (
