@@ -4,6 +4,7 @@ from .alerts import ALERT_KINDS, AlertPreference, Notification
 from .answers import (
     EVIDENCE_KINDS,
     Evidence,
+    PhotoHashBand,
     VisitAnswer,
     VisitComment,
     VisitDraft,
@@ -75,6 +76,7 @@ __all__ = [
     "VisitSectionResult",
     "VisitTransition",
     "Evidence",
+    "PhotoHashBand",
     "VisitAnswer",
     "VisitComment",
     "VisitDraft",

@@ -14,6 +14,7 @@ from sqlalchemy import (
     JSON,
     CheckConstraint,
     ForeignKey,
+    Index,
     Integer,
     Numeric,
     String,
@@ -144,4 +145,25 @@ class Evidence(db.Model):
         UniqueConstraint("visit_id", "client_upload_id"),
         CheckConstraint(in_list("kind", EVIDENCE_KINDS), name="kind_known"),
         CheckConstraint("size_bytes > 0", name="not_empty"),
+    )
+
+
+class PhotoHashBand(db.Model):
+    """One 16-bit quarter of a photo's difference hash, indexed per client, so photos
+    within a few bits of a new one are found without scanning every stored hash
+    (multi-index hashing: auditapp/services/photo_index.py)."""
+
+    __tablename__ = "photo_hash_band"
+
+    evidence_id: Mapped[int] = mapped_column(
+        ForeignKey("evidence.id", ondelete="CASCADE"), primary_key=True
+    )
+    band: Mapped[int] = mapped_column(Integer, primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("client.id", ondelete="CASCADE"))
+    value: Mapped[int] = mapped_column(Integer)
+
+    __table_args__ = (
+        CheckConstraint("band BETWEEN 0 AND 3", name="band_range"),
+        CheckConstraint("value BETWEEN 0 AND 65535", name="value_range"),
+        Index("ix_photo_hash_band_lookup", "client_id", "band", "value"),
     )

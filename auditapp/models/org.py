@@ -57,6 +57,8 @@ class Client(db.Model):
     action_days: Mapped[int] = mapped_column(Integer, default=30)
     appeal_days: Mapped[int] = mapped_column(Integer, default=14)
     appeal_decision_days: Mapped[int] = mapped_column(Integer, default=7)
+    # Show each store's shopper-adjusted score beside its raw one (reports/adjusted.py).
+    adjusted_scores: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     regions: Mapped[list["Region"]] = relationship(back_populates="client")

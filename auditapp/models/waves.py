@@ -103,6 +103,9 @@ class Wave(db.Model):
     # Shares in percent: {"opening": 25, "midday": 25, "peak": 30, "closing": 20}.
     slot_quotas: Mapped[dict[str, int]] = mapped_column(JSON, default=dict)
     weekend_share: Mapped[int] = mapped_column(Integer, default=30)
+    # Percent of the wave's stores that get a second visit in the same slot by another
+    # shopper, so the checklist's questions can be tested for agreement.
+    calibration_share: Mapped[int] = mapped_column(Integer, default=0)
     fee: Mapped[Decimal] = mapped_column(Money, default=Decimal("0"))
     expense_cap: Mapped[Decimal] = mapped_column(Money, default=Decimal("0"))
     currency: Mapped[str] = mapped_column(String(3), default="CNY")
@@ -132,6 +135,7 @@ class Wave(db.Model):
         CheckConstraint(in_list("cadence", CADENCES), name="cadence_known"),
         CheckConstraint(in_list("status", WAVE_STATUSES), name="status_known"),
         CheckConstraint("weekend_share BETWEEN 0 AND 100", name="weekend_share_range"),
+        CheckConstraint("calibration_share BETWEEN 0 AND 50", name="calibration_share_range"),
         CheckConstraint("fee >= 0 AND expense_cap >= 0", name="money_non_negative"),
         CheckConstraint("required_level BETWEEN 0 AND 5", name="required_level_range"),
         CheckConstraint("max_travel_km > 0", name="travel_positive"),
@@ -154,6 +158,8 @@ class Visit(db.Model):
         ForeignKey("checklist_version.id", ondelete="RESTRICT")
     )
     slot: Mapped[str] = mapped_column(String(16))
+    # The second visit of a store in the same wave and slot, planned for agreement.
+    calibration: Mapped[bool] = mapped_column(Boolean, default=False)
     window_start: Mapped[datetime] = mapped_column(UTCDateTime)
     window_end: Mapped[datetime] = mapped_column(UTCDateTime)
     shopper_id: Mapped[int | None] = mapped_column(

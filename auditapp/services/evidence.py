@@ -12,7 +12,8 @@ Rules decided here:
   reused on another visit is found by its hash whatever the re-encoding did; `dhash`
   (photos and receipts; None for audio) is the difference hash of the upright
   picture, which also finds a copy that was re-saved or resized before uploading
-  (services/integrity.py compares both).
+  (services/integrity.py compares both). Its four 16-bit bands go into the
+  client's photo index (services/photo_index.py), which finds near copies too.
 - An upload is idempotent per visit and browser-generated `client_upload_id`: a retry
   (lost connection, double tap) returns the row the first attempt made.
 - Uploads are only taken while the visit is the shopper's work in hand (accepted, in
@@ -42,6 +43,7 @@ from ..errors import DomainError
 from ..extensions import db
 from ..models import EVIDENCE_KINDS, ChecklistQuestion, Evidence, User
 from ..models.waves import ACCEPTED, IN_PROGRESS, RETURNED, Visit
+from . import photo_index
 
 UPLOAD_STATUSES = (ACCEPTED, IN_PROGRESS, RETURNED)
 CLIENT_ID_PATTERN = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
@@ -130,6 +132,7 @@ def store_upload(
     except BaseException:
         _remove(written)
         raise
+    photo_index.index_photo(evidence, visit.wave.client_id)
     return evidence
 
 

@@ -21,8 +21,14 @@ moderate ones (15) are often innocent alone; the weak ones (10) matter beside ot
   ANOTHER visit, anyone's. One photo cannot come from two visits, so this is the
   nearest thing to proof of a fabricated visit. Pictures whose dhash carries no
   information (all bits equal: a blank or evenly shaded image) are compared by file
-  only. Detail: ``photos`` [{evidence_id, kind, match ("file" | "picture"),
-  other_visit_ids, other_evidence_ids}].
+  only. A picture with no exact match is then looked up among the EARLIER photos
+  (lower evidence id) of other visits of the same client: one whose dhash differs in
+  at most INTEGRITY_SIMILAR_PHOTO_DISTANCE bits (default 6 of 64) is a near copy
+  (resized, brightened, slightly cropped; services/photo_index.py), ``match``
+  "similar". Detail: ``photos`` [{evidence_id, kind, match ("file" | "picture" |
+  "similar"), other_visit_ids, other_evidence_ids}], a similar one also with
+  ``distance`` (bits that differ from the nearest), ``nearest_evidence_id`` and
+  ``nearest_visit_id`` (the pair the reviewer sees side by side).
 - ``far_check_in`` (25): the check-in location lies more than INTEGRITY_MAX_DISTANCE_M
   from the store's coordinates (great-circle distance, in whole metres). Strong: with
   a usable fix the shopper was somewhere else; the accuracy is in the detail for the
@@ -101,6 +107,7 @@ from ..models.waves import Visit
 from ..scheduling.eligibility import haversine_km
 from .checklists import scoring_checklist
 from .integrity_comments import comment_similarity, copied_comments
+from .photo_index import similar_for_each
 
 __all__ = [
     "PENALTIES",
@@ -402,6 +409,7 @@ def _duplicate_photo(scene: _Scene) -> Detail | None:
         .limit(MAX_DUPLICATES)
     ).all()
     photos = []
+    unmatched: dict[int, str] = {}
     for evidence in own:
         files = [o for o in others if o.sha256 == evidence.sha256]
         alike = [o for o in others if _informative(evidence.dhash) and o.dhash == evidence.dhash]
@@ -416,6 +424,25 @@ def _duplicate_photo(scene: _Scene) -> Detail | None:
                     "other_evidence_ids": sorted({o.id for o in matches}),
                 }
             )
+        elif evidence.dhash and evidence.kind != "audio":
+            unmatched[evidence.id] = evidence.dhash
+    # Near copies: one query for all of the visit's pictures without an exact match.
+    near = similar_for_each(unmatched, scene.visit.wave.client_id, exclude_visit_id=scene.visit.id)
+    for evidence in own:
+        if similar := near.get(evidence.id):
+            photos.append(
+                {
+                    "evidence_id": evidence.id,
+                    "kind": evidence.kind,
+                    "match": "similar",
+                    "distance": similar[0].distance,
+                    "nearest_evidence_id": similar[0].evidence_id,
+                    "nearest_visit_id": similar[0].visit_id,
+                    "other_visit_ids": sorted({s.visit_id for s in similar}),
+                    "other_evidence_ids": sorted({s.evidence_id for s in similar}),
+                }
+            )
+    photos.sort(key=lambda item: item["evidence_id"])
     return {"photos": photos} if photos else None
 
 

@@ -7,8 +7,10 @@ sentences (templates/review/_flags.html):
 
 - ``photo_time.photos``: which file, when it was taken and how long before check-in or
   after check-out (before the window opened or after it closed, without check-in);
-- ``duplicate_photo.photos``: which file, whether the same file or the same picture,
-  and the other visits that hold it;
+- ``duplicate_photo.photos``: which file, whether the same file, the same picture or
+  a similar one, and the other visits that hold it; a similar one also shows how many
+  of the 64 hash bits differ and the two pictures side by side (this visit's and the
+  nearest earlier one), the other only when the reader may open its visit;
 - ``copied_comment.comments``: which comment, how alike (in per cent) and the other
   visit's comment it is like.
 
@@ -89,12 +91,22 @@ class LateFile:
 
 
 @dataclass(frozen=True)
+class OtherFile:
+    """Another visit's file a flag points at."""
+
+    evidence_id: int
+    visit: OtherVisit
+
+
+@dataclass(frozen=True)
 class ReusedFile:
     """duplicate_photo: a file that other visits hold too."""
 
     file: FileRef
-    match: str  # "file" (the same bytes) or "picture" (re-saved or resized)
+    match: str  # "file" (the same bytes), "picture" (re-saved or resized) or "similar"
     visits: tuple[OtherVisit, ...]
+    distance: int | None = None  # "similar": bits of 64 that differ from the nearest
+    nearest: OtherFile | None = None  # "similar": the nearest earlier picture
 
 
 @dataclass(frozen=True)
@@ -225,11 +237,20 @@ def _add_finding(view: FlagView, item: object, reading: _Reading) -> bool:
             )
         )
     elif view.code == "duplicate_photo":
+        match = str(item.get("match"))
+        nearest = _int(item.get("nearest_evidence_id"))
+        near_visit = _int(item.get("nearest_visit_id"))
         view.reused_files.append(
             ReusedFile(
                 file=reading.file(item),
-                match="picture" if item.get("match") == "picture" else "file",
+                match=match if match in ("picture", "similar") else "file",
                 visits=tuple(reading.visit(i) for i in _ints(item.get("other_visit_ids"))),
+                distance=_int(item.get("distance")) if match == "similar" else None,
+                nearest=(
+                    OtherFile(nearest, reading.visit(near_visit))
+                    if match == "similar" and nearest is not None and near_visit is not None
+                    else None
+                ),
             )
         )
     elif (other := _int(item.get("other_visit_id"))) is not None:
@@ -254,7 +275,7 @@ def _other_visit_ids(flag: VisitFlag) -> set[int]:
         for item in items if isinstance(items, list) else []:
             if isinstance(item, dict):
                 found.update(_ints(item.get("other_visit_ids")))
-                found.update(_ints([item.get("other_visit_id")]))
+                found.update(_ints([item.get("other_visit_id"), item.get("nearest_visit_id")]))
     return found
 
 

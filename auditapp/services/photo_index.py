@@ -1,0 +1,205 @@
+"""Near-duplicate photos: the stored photos of a client whose difference hash lies
+within a few bits of a given one.
+
+The rule: a photo's ``dhash`` (media.difference_hash: 64 bits as 16 hex digits) moves
+by a few bits when the picture is resized, re-compressed, brightened or slightly
+cropped, while two different scenes differ in about half of the 64. Two photos are
+*similar* when their hashes differ in at most ``max_distance`` bits (Hamming
+distance), by default SIMILAR_DISTANCE, set by the app config
+``INTEGRITY_SIMILAR_PHOTO_DISTANCE`` (0 to 15). Only photos of the same client are
+compared. A hash whose bits are all equal (a blank or evenly shaded picture) says
+nothing about the scene: it is neither indexed nor looked up, and never a match.
+
+How it stays fast at a million photos (multi-index hashing): each photo's hash is
+stored as four 16-bit bands in ``photo_hash_band``, band b holding bits
+``(hash >> 16 * (3 - b)) & 0xFFFF``, indexed on (client_id, band, value).
+Pigeonhole: the four band distances add up to the whole distance, so if two hashes
+differ in at most d bits, at least one band differs in at most r = d // 4 bits. A
+lookup therefore lists, for each band, every 16-bit value within r bits of the
+query's band (1 + 16 = 17 values for d <= 7, 137 for d <= 11, 697 for d <= 15) and
+reads the photos holding one of them in that band: a superset of the answer, so no
+photo within d is missed. The exact distance over the full hashes then keeps those
+within d. With hashes spread evenly, a band value is held by one photo in 65,536: at
+a million photos and d = 6 that is about 4 x 17 x 15 = 1,000 candidates, read in one
+query through the index (bench/photo_index.py measures it).
+"""
+
+from collections.abc import Iterable, Mapping
+from itertools import combinations
+from typing import NamedTuple
+
+from flask import current_app
+from sqlalchemy import and_, select, union_all
+
+from ..extensions import db
+from ..models.answers import Evidence, PhotoHashBand
+
+__all__ = [
+    "SIMILAR_DISTANCE",
+    "Similar",
+    "band_values",
+    "distance",
+    "index_photo",
+    "informative",
+    "similar_for_each",
+    "similar_photos",
+]
+
+SIMILAR_DISTANCE = 6
+MAX_DISTANCE = 15  # beyond it a lookup would read thousands of values per band
+BANDS = 4
+BAND_BITS = 16
+LIMIT = 20
+_BLANK_HASHES = frozenset({"0" * 16, "f" * 16})
+
+
+class Similar(NamedTuple):
+    evidence_id: int
+    visit_id: int
+    distance: int
+
+
+def informative(dhash: str | None) -> bool:
+    """A hash that tells pictures apart (not the hash of a blank or flat picture)."""
+    return bool(dhash) and dhash not in _BLANK_HASHES
+
+
+def distance(a: str, b: str) -> int:
+    """Hamming distance between two hashes in hex: the number of bits that differ."""
+    return (int(a, 16) ^ int(b, 16)).bit_count()
+
+
+def band_values(dhash: str) -> list[int]:
+    """The four 16-bit bands of a hash, highest bits first."""
+    value = int(dhash, 16)
+    return [(value >> (BAND_BITS * (BANDS - 1 - b))) & 0xFFFF for b in range(BANDS)]
+
+
+def configured_distance() -> int:
+    return int(current_app.config.get("INTEGRITY_SIMILAR_PHOTO_DISTANCE", SIMILAR_DISTANCE))
+
+
+def index_photo(evidence: Evidence, client_id: int) -> None:
+    """Adds the photo's four bands to the index (the row must have its id); nothing for
+    a file without an informative hash. The caller commits."""
+    if not informative(evidence.dhash):
+        return
+    assert evidence.dhash is not None and evidence.id is not None
+    db.session.add_all(
+        PhotoHashBand(evidence_id=evidence.id, band=band, client_id=client_id, value=value)
+        for band, value in enumerate(band_values(evidence.dhash))
+    )
+
+
+def similar_photos(
+    dhash: str,
+    client_id: int,
+    max_distance: int | None = None,
+    exclude_visit_id: int | None = None,
+    before_id: int | None = None,
+    limit: int = LIMIT,
+) -> list[Similar]:
+    """The client's photos within ``max_distance`` bits of ``dhash`` (default: the
+    configured distance), nearest first, then by id; at most ``limit``. Leaves out the
+    photos of ``exclude_visit_id`` and, with ``before_id``, photos stored after it."""
+    if not informative(dhash):
+        return []
+    found = _lookup([dhash], client_id, max_distance, exclude_visit_id, before_id)
+    return _nearest(dhash, found, max_distance, None, limit)
+
+
+def similar_for_each(
+    photos: Mapping[int, str],
+    client_id: int,
+    max_distance: int | None = None,
+    exclude_visit_id: int | None = None,
+    limit: int = LIMIT,
+) -> dict[int, list[Similar]]:
+    """{evidence id: the EARLIER photos (lower ids) within ``max_distance`` of its
+    hash}, as similar_photos gives them, for several photos in one query. Photos
+    with an uninformative hash are left out."""
+    wanted = {eid: dhash for eid, dhash in photos.items() if informative(dhash)}
+    if not wanted:
+        return {}
+    found = _lookup(
+        wanted.values(), client_id, max_distance, exclude_visit_id, before_id=max(wanted)
+    )
+    return {eid: _nearest(dhash, found, max_distance, eid, limit) for eid, dhash in wanted.items()}
+
+
+def _lookup(
+    dhashes: Iterable[str],
+    client_id: int,
+    max_distance: int | None,
+    exclude_visit_id: int | None,
+    before_id: int | None,
+) -> list[tuple[int, int, str]]:
+    """The candidates (evidence id, visit id, dhash) of one query: every photo sharing a
+    band value within r = max_distance // 4 bits of a query's band."""
+    radius = _checked(max_distance) // BANDS
+    wanted: list[set[int]] = [set() for _ in range(BANDS)]
+    for dhash in dhashes:
+        for band, value in enumerate(band_values(dhash)):
+            wanted[band].update(_neighbours(value, radius))
+    # One indexed range of (client_id, band, value) per band; a UNION ALL keeps each
+    # branch on the index (an OR across bands is planned worse by SQLite).
+    branches = [
+        select(PhotoHashBand.evidence_id).where(
+            PhotoHashBand.client_id == client_id,
+            PhotoHashBand.band == band,
+            PhotoHashBand.value.in_(sorted(values)),
+        )
+        for band, values in enumerate(wanted)
+    ]
+    candidates = union_all(*branches).subquery()
+    conditions = [Evidence.id == candidates.c.evidence_id]
+    if exclude_visit_id is not None:
+        conditions.append(Evidence.visit_id != exclude_visit_id)
+    if before_id is not None:
+        conditions.append(Evidence.id < before_id)
+    rows = db.session.execute(
+        select(Evidence.id, Evidence.visit_id, Evidence.dhash).join(candidates, and_(*conditions))
+    ).all()
+    seen: dict[int, tuple[int, int, str]] = {}
+    for eid, visit_id, dhash in rows:  # a near photo may share several bands
+        if informative(dhash):
+            seen[eid] = (eid, visit_id, dhash)
+    return list(seen.values())
+
+
+def _nearest(
+    dhash: str,
+    candidates: list[tuple[int, int, str]],
+    max_distance: int | None,
+    before_id: int | None,
+    limit: int,
+) -> list[Similar]:
+    most = _checked(max_distance)
+    close = []
+    for eid, visit_id, other in candidates:
+        if before_id is not None and eid >= before_id:
+            continue
+        bits = distance(dhash, other)
+        if bits <= most:
+            close.append(Similar(eid, visit_id, bits))
+    close.sort(key=lambda s: (s.distance, s.evidence_id))
+    return close[:limit]
+
+
+def _checked(max_distance: int | None) -> int:
+    most = configured_distance() if max_distance is None else max_distance
+    if not 0 <= most <= MAX_DISTANCE:
+        raise ValueError(f"a similar-photo distance must lie in 0..{MAX_DISTANCE}, not {most}")
+    return most
+
+
+def _neighbours(value: int, radius: int) -> list[int]:
+    """Every 16-bit value within ``radius`` bits of ``value``."""
+    found = [value]
+    for flips in range(1, radius + 1):
+        for bits in combinations(range(BAND_BITS), flips):
+            mask = 0
+            for bit in bits:
+                mask |= 1 << bit
+            found.append(value ^ mask)
+    return found
