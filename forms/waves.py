@@ -13,6 +13,7 @@ from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
+    Form,
     HiddenField,
     IntegerField,
     SelectField,
@@ -125,6 +126,15 @@ class WaveForm(FlaskForm):
     share_peak = _share(_l("Peak (%)"), 30)
     share_closing = _share(_l("Last hour before closing (%)"), 20)
     weekend_share = _share(_l("Weekend share (%)"), 30)
+    calibration_share = IntegerField(
+        _l("Calibration visits: share of stores (%)"),
+        default=0,
+        validators=[Optional(), NumberRange(0, 50)],  # left empty: none
+        description=_l(
+            "Share of stores visited twice in the same slot by two different shoppers,"
+            " to test whether questions are clear."
+        ),
+    )
 
     fee = _money(_l("Shopper fee"))
     expense_cap = _money(_l("Expense cap"))
@@ -205,6 +215,22 @@ class AddVisitForm(FlaskForm):
     store_id = SelectField(_l("Store"), coerce=int, choices=[])
     day = DateField(_l("Day"), validators=[InputRequired()])
     slot = SelectField(_l("Time slot"), choices=_options(SLOT_CHOICES))
+
+
+class PrecisionForm(Form):
+    """The planner's targets on the wave page (query string, so no CSRF): the ± a
+    store's score should have and the change between two waves it should detect."""
+
+    half = IntegerField(
+        _l("Precision wanted (± points)"),
+        validators=[Optional(), NumberRange(1, 50)],
+        render_kw={"inputmode": "numeric", "min": "1", "max": "50"},
+    )
+    drop = IntegerField(
+        _l("Change to detect (points)"),
+        validators=[Optional(), NumberRange(1, 100)],
+        render_kw={"inputmode": "numeric", "min": "1", "max": "100"},
+    )
 
 
 class RescheduleForm(FlaskForm):

@@ -168,3 +168,23 @@ def _pick_day(
             if window is not None:
                 return window
     return None
+
+
+def calibration_visits(
+    planned: Sequence[PlannedVisit], store_codes: Mapping[int, str], share: int
+) -> list[PlannedVisit]:
+    """The second visits that make `share` percent of the planned stores calibration
+    stores: visited twice in the same slot and window by two different shoppers.
+
+    The number of stores is share x stores, rounded by largest remainder; they are
+    spread evenly through the stores in code order (not the first few codes), and
+    each copies one of its store's planned visits, taken in turn so the pairs spread
+    over slots and days too. Deterministic: the same plan gives the same pairs."""
+    by_store: dict[int, list[PlannedVisit]] = {}
+    for visit in planned:
+        by_store.setdefault(visit.store_id, []).append(visit)
+    ordered = sorted(by_store, key=lambda sid: (store_codes.get(sid, ""), sid))
+    count = apportion(len(ordered), {"twice": share, "once": 100 - share})["twice"]
+    spread = _deal({"twice": count, "once": len(ordered) - count})
+    chosen = [sid for sid, label in zip(ordered, spread, strict=True) if label == "twice"]
+    return [by_store[sid][i % len(by_store[sid])] for i, sid in enumerate(chosen)]

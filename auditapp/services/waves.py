@@ -20,14 +20,14 @@ from ..errors import DomainError
 from ..extensions import db
 from ..models import TIERS, ChecklistVersion, Client, Region, Store, User
 from ..models.waves import CANCELLED, PLANNED, SLOTS, Visit, VisitEvent, Wave
-from .wave_plan import StorePlanInput, plan_visits, slot_window
+from .wave_plan import StorePlanInput, calibration_visits, plan_visits, slot_window
 
 DEFAULT_VISITS_PER_TIER = {"A": 4, "B": 2, "C": 1}
 DEFAULT_SLOT_QUOTAS = {"opening": 25, "midday": 25, "peak": 30, "closing": 20}
 WAVE_FIELDS = (
-    "name", "cadence", "starts_on", "ends_on", "weekend_share", "fee", "expense_cap",
-    "currency", "required_level", "max_travel_km", "claim_limit", "min_duration_minutes",
-    "allow_audio", "scenario", "purchase", "questions_to_ask",
+    "name", "cadence", "starts_on", "ends_on", "weekend_share", "calibration_share", "fee",
+    "expense_cap", "currency", "required_level", "max_travel_km", "claim_limit",
+    "min_duration_minutes", "allow_audio", "scenario", "purchase", "questions_to_ask",
 )  # fmt: skip
 
 
@@ -84,6 +84,7 @@ def save_wave(
     for name in WAVE_FIELDS:
         if name in data:
             setattr(wave, name, data[name])
+    wave.calibration_share = wave.calibration_share or 0  # an empty field: no calibration
     wave.checklist_version = version
     wave.scope = dict(data.get("scope") or {})
     wave.visits_per_tier = dict(data.get("visits_per_tier") or DEFAULT_VISITS_PER_TIER)
@@ -94,8 +95,11 @@ def save_wave(
 
 
 def generate_visits(wave: Wave, actor: User | None) -> tuple[list[Visit], list[tuple[int, str]]]:
-    """Creates the planned visits of every store in the wave that has none yet.
-    Returns the new visits and the (store, slot) pairs that found no open window."""
+    """Creates the planned visits of every store in the wave that has none yet, plus
+    the calibration share's second visits (wave_plan.calibration_visits); the
+    scheduling rule "not the same store twice in one wave" gives each pair two
+    different shoppers. Returns the new visits and the (store, slot) pairs that found
+    no open window."""
     have = set(
         db.session.scalars(
             select(Visit.store_id).where(Visit.wave_id == wave.id, Visit.status != CANCELLED)
@@ -111,13 +115,16 @@ def generate_visits(wave: Wave, actor: User | None) -> tuple[list[Visit], list[t
     planned, unplaced = plan_visits(
         inputs, wave.starts_on, wave.ends_on, wave.slot_quotas, wave.weekend_share
     )
+    codes = {s.store_id: s.code for s in inputs}
+    doubles = calibration_visits(planned, codes, wave.calibration_share or 0)
     visits = []
-    for p in planned:
+    for p, calibration in [(p, False) for p in planned] + [(p, True) for p in doubles]:
         visit = Visit(
             wave=wave,
             store_id=p.store_id,
             checklist_version_id=wave.checklist_version_id,
             slot=p.slot,
+            calibration=calibration,
             window_start=p.start,
             window_end=p.end,
             status=PLANNED,

@@ -39,6 +39,7 @@ from forms.checklists import (
     SettingsForm,
     StarterForm,
 )
+from scoring import LintIssue
 
 from ..errors import DomainError
 from ..extensions import db
@@ -58,7 +59,7 @@ from ..permissions import (
     get_version_or_404,
     roles_required,
 )
-from ..services import checklist_files, checklists
+from ..services import checklist_files, checklists, reliability
 from .params import id_arg
 
 bp = Blueprint("checklists", __name__, url_prefix="/checklists")
@@ -113,6 +114,8 @@ def render_builder(version: ChecklistVersion, status: int = 200, **forms: Any) -
     """The builder page of a draft (or the read-only page of a published version)."""
     document = checklists.version_document(version)
     issues = checklists.lint(version)
+    if version.is_draft:
+        issues += reliability_warnings(version.checklist, document)
     context: dict[str, Any] = {
         "version": version,
         "checklist": version.checklist,
@@ -134,6 +137,25 @@ def render_builder(version: ChecklistVersion, status: int = 200, **forms: Any) -
         )
         context["blocked"] = forms.get("blocked")
     return render_template("checklists/builder.html", **context), status
+
+
+def reliability_warnings(checklist: Checklist, document: dict[str, Any]) -> list[LintIssue]:
+    """A warning on each question of the draft whose key was too vague to trust in the
+    calibration visits of earlier versions (services/reliability.py)."""
+    vague = reliability.too_vague_keys(checklist, current_user)
+    warnings = []
+    for i, section in enumerate(document.get("sections", [])):
+        for j, question in enumerate(section.get("questions", [])):
+            if (found := vague.get(question.get("key"))) is None:
+                continue
+            message = _(
+                "Shoppers disagreed on this question in calibration visits"
+                " (α = %(alpha)s, n = %(n)d): consider rewording",
+                alpha=f"{found.alpha:.2f}",
+                n=found.n,
+            )
+            warnings.append(LintIssue("warning", f"sections[{i}].questions[{j}]", message))
+    return warnings
 
 
 # --- the list and new checklists ----------------------------------------------------------
@@ -241,6 +263,8 @@ def show(checklist_id: int) -> ResponseReturnValue:
     return render_template(
         "checklists/show.html", checklist=checklist, versions=versions,
         draft=checklists.draft_of(checklist), exports=EXPORTS,
+        reliability=reliability.question_reliability(checklist, current_user),
+        too_vague_below=reliability.TOO_VAGUE_BELOW, min_units=reliability.MIN_PAIRED_UNITS,
     )  # fmt: skip
 
 
