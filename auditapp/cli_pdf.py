@@ -68,9 +68,10 @@ def pdf_command(
 def _build(
     store_code: str | None, region_code: str | None, wave: Wave, user: User, language: str
 ) -> bytes:
-    from .services import report_data, scorecards
+    from .services import adjusted_scores, report_data, scorecards
 
     decimals = wave.checklist_version.decimals
+    adjusted = adjusted_scores.for_wave(wave, user)
     if store_code is not None:
         store = db.session.scalar(
             select(Store).where(Store.client_id == wave.client_id, Store.code == store_code)
@@ -78,7 +79,7 @@ def _build(
         if store is None:
             raise click.ClickException(f"No store {store_code} in the wave's client.")
         card = report_data.store_scorecard(store, wave, user, language)
-        return scorecards.store_scorecard_pdf(card, language, decimals)
+        return scorecards.store_scorecard_pdf(card, language, decimals, adjusted)
     region = db.session.scalar(
         select(Region).where(
             Region.client_id == wave.client_id, Region.code == region_code, region_scope(user)
@@ -89,7 +90,7 @@ def _build(
             f"No region {region_code} in the wave's client for {user.email}."
         )
     report = report_data.region_report(region, wave, user, language)
-    return scorecards.region_report_pdf(report, language, decimals)
+    return scorecards.region_report_pdf(report, language, decimals, adjusted)
 
 
 def _user(email: str | None) -> User:

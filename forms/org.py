@@ -105,6 +105,13 @@ class ClientForm(FlaskForm):
     appeal_decision_days = IntegerField(
         _l("Days to decide an appeal"), default=7, validators=[NumberRange(min=1, max=365)]
     )
+    adjusted_scores = BooleanField(
+        _l("Show shopper-adjusted scores"),
+        description=_l(
+            "Reports show each store's score also with the shoppers' usual leniency "
+            "taken out, beside the raw score."
+        ),
+    )
     active = BooleanField(_l("Active"), default=True)
 
 

@@ -31,7 +31,7 @@ def apply_fields(obj: Any, data: Mapping[str, Any], fields: Iterable[str]) -> No
 
 CLIENT_FIELDS = (
     "code", "name", "rotation_days", "action_threshold", "critical_action_days", "action_days",
-    "alert_threshold", "appeal_days", "appeal_decision_days", "active",
+    "alert_threshold", "appeal_days", "appeal_decision_days", "adjusted_scores", "active",
 )  # fmt: skip
 
 

@@ -49,7 +49,8 @@ from ..jobs import enqueue
 from ..models import Region, Store, User
 from ..models.waves import APPROVED, Visit, Wave, wave_stores
 from ..permissions import store_scope
-from .publishing import published_waves
+from .adjusted_scores import AdjustedScores, for_wave
+from .publishing import is_published, published_waves, sees_unpublished
 
 QUEUED, RUNNING, DONE, FAILED = "queued", "running", "done", "failed"
 _BATCH_ID = re.compile(r"[0-9a-f]{32}")
@@ -58,26 +59,44 @@ _BATCH_ID = re.compile(r"[0-9a-f]{32}")
 # --- one PDF -----------------------------------------------------------------------
 
 
-def store_scorecard_pdf(card: StoreScorecard, language: str, decimals: int = 1) -> bytes:
-    """The store scorecard as PDF, labels in ``language`` ("en" or "zh_Hans")."""
+def store_scorecard_pdf(
+    card: StoreScorecard,
+    language: str,
+    decimals: int = 1,
+    adjusted: AdjustedScores | None = None,
+) -> bytes:
+    """The store scorecard as PDF, labels in ``language`` ("en" or "zh_Hans"); with
+    ``adjusted`` (services/adjusted_scores.py), the store's adjusted score too."""
     return _pdf(
         "pdf/store_scorecard.html",
         language,
         decimals,
         card=card,
+        adjusted=adjusted,
+        adjusted_stat=adjusted.stores.get(card.store_code) if adjusted else None,
         client_name=card.client_name,
         subject=f"{card.store_name} ({card.store_code})",
     )
 
 
-def region_report_pdf(report: RegionReport, language: str, decimals: int = 1) -> bytes:
-    """The region report as PDF, labels in ``language``."""
+def region_report_pdf(
+    report: RegionReport,
+    language: str,
+    decimals: int = 1,
+    adjusted: AdjustedScores | None = None,
+    rank_by: str | None = None,
+) -> bytes:
+    """The region report as PDF, labels in ``language``; with ``adjusted``, each
+    store's adjusted score beside its raw one, and ``rank_by`` the ranking the
+    stores come in ("raw" or "adjusted"; see views/reports.py)."""
     total = sum(count for _label, count in report.grades)
     return _pdf(
         "pdf/region_report.html",
         language,
         decimals,
         report=report,
+        adjusted=adjusted,
+        rank_by=rank_by,
         client_name=report.client_name,
         subject=f"{report.region_name} · {report.wave_name}",
         grade_total=total,
@@ -227,6 +246,9 @@ def build_batch_part(
         if wave is None or user is None:
             raise LookupError("the wave or the user no longer exists")
         decimals = wave.checklist_version.decimals
+        # One fit for the whole part; none when the wave is closed to the user.
+        readable = sees_unpublished(user) or is_published(wave)
+        adjusted = for_wave(wave, user) if store_ids and readable else None
         found = {s.id: s for s in db.session.scalars(select(Store).where(Store.id.in_(store_ids)))}
         # PDFs are compressed already: the parts are only stored, the final ZIP deflated.
         with zipfile.ZipFile(building, "w", zipfile.ZIP_STORED) as archive:
@@ -234,7 +256,7 @@ def build_batch_part(
                 if (store := found.get(store_id)) is not None:
                     card = store_scorecard(store, wave, user, language)
                     archive.writestr(
-                        _zip_name(store), store_scorecard_pdf(card, language, decimals)
+                        _zip_name(store), store_scorecard_pdf(card, language, decimals, adjusted)
                     )
                     del card
                 progress["done"] = done

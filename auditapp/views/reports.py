@@ -36,12 +36,16 @@ Rules decided here:
   quarter, year with ``period`` its label, or custom with ``from`` and ``to``): see
   services/report_periods.py. The pickers offer the formats and tiers of the stores
   in the user's scope.
+- Where the client shows shopper-adjusted scores (services/adjusted_scores.py), the
+  store page, the region report of a wave and both PDFs show each store's adjusted
+  score beside its raw one; ``rank=adjusted`` ranks the region's stores by it (the
+  default, ``raw``, by the raw score). Reports on a period show raw scores only.
 """
 
 import re
 import unicodedata
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 from urllib.parse import quote
@@ -54,7 +58,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from reports import data
-from reports.cards import QuestionStat, TagLine
+from reports.cards import QuestionStat, RegionReport, Stat, TagLine
 
 from .. import clock
 from ..extensions import db
@@ -80,7 +84,7 @@ from ..permissions import (
     roles_required,
     store_scope,
 )
-from ..services import report_data, report_periods, scorecards
+from ..services import adjusted_scores, report_data, report_periods, scorecards
 from ..services.publishing import published_waves
 from ..services.report_visits import load_checklist
 from . import report_charts
@@ -91,6 +95,7 @@ READERS = (ADMIN, COORDINATOR, REGIONAL_MANAGER, STORE_MANAGER)
 REGION_READERS = (ADMIN, COORDINATOR, REGIONAL_MANAGER)
 REFRESH_SECONDS = 3
 CHUNK = 1 << 16
+NO_FIGURE = Stat(mean=None, n=0)  # a store without an adjusted score in the wave
 FORMAT_LABELS = {
     "convenience": _l("Convenience store"),
     "supermarket": _l("Supermarket"),
@@ -367,12 +372,18 @@ def index() -> ResponseReturnValue:
             sel.region, sel.client, sel.choice.period, user, _language(), **sel.filters()
         )
         report, places = (by_period.report, by_period.places) if by_period else (None, places)
+    adjusted = rank_by = None
+    if report is not None and by_period is None and sel.wave is not None:
+        adjusted = adjusted_scores.for_wave(sel.wave, user)
+        report, rank_by = _ranked(report, adjusted, places)
     if report is not None and sel.client is not None:
         links = _store_links(user, sel.client.id, [row.store_code for row in report.stores])
     return render_template(
         "reports/index.html",
         sel=sel,
         report=report,
+        adjusted=adjusted,
+        rank_by=rank_by,
         by_period=by_period,
         links=links or {},
         warned={row.store_code for row in report.early_warning} if report else set(),
@@ -380,6 +391,19 @@ def index() -> ResponseReturnValue:
         grade_total=sum(count for _label, count in report.grades) if report else 0,
         **_picker_labels(),
     )
+
+
+def _ranked(
+    report: RegionReport, adjusted: adjusted_scores.AdjustedScores | None, places: int
+) -> tuple[RegionReport, str | None]:
+    """The report with its stores ranked as ``rank`` asks (raw, the default, or
+    adjusted, where the client shows adjusted scores), and the ranking used."""
+    if adjusted is None:
+        return report, None
+    if request.args.get("rank") != adjusted_scores.ADJUSTED:
+        return report, adjusted_scores.RAW
+    rows = adjusted_scores.ranked(report.stores, adjusted.stores, places)
+    return replace(report, stores=rows), adjusted_scores.ADJUSTED
 
 
 def _picker_labels() -> dict[str, Any]:
@@ -445,9 +469,10 @@ def store(store_id: int) -> ResponseReturnValue:
     user = _user()
     shop = get_store_or_404(user, store_id)
     wave, waves = _wave_for_store(user, shop, id_arg("wave"))
-    card = None
+    card = adjusted = None
     if wave is not None:
         card = report_data.store_scorecard(shop, wave, user, _language())
+        adjusted = adjusted_scores.for_wave(wave, user)
     region_visible = (
         user.role != STORE_MANAGER
         and db.session.scalars(
@@ -463,6 +488,8 @@ def store(store_id: int) -> ResponseReturnValue:
         card=card,
         region_visible=region_visible,
         places=_places(wave) if wave else 1,
+        adjusted=adjusted,
+        adjusted_stat=adjusted.stores.get(shop.code, NO_FIGURE) if adjusted else None,
     )
 
 
@@ -479,7 +506,8 @@ def store_pdf(store_id: int) -> ResponseReturnValue:
         abort(404)
     language = _language()
     card = report_data.store_scorecard(shop, wave, user, language)
-    pdf = scorecards.store_scorecard_pdf(card, language, _places(wave))
+    adjusted = adjusted_scores.for_wave(wave, user)
+    pdf = scorecards.store_scorecard_pdf(card, language, _places(wave), adjusted)
     return _pdf_response(pdf, f"scorecard {shop.code} {wave.name}")
 
 
@@ -494,7 +522,10 @@ def region_pdf(region_id: int) -> ResponseReturnValue:
     report = report_data.region_report(
         region, wave, user, language, store_format=store_format, tier=tier
     )
-    pdf = scorecards.region_report_pdf(report, language, _places(wave))
+    places = _places(wave)
+    adjusted = adjusted_scores.for_wave(wave, user)
+    report, rank_by = _ranked(report, adjusted, places)
+    pdf = scorecards.region_report_pdf(report, language, places, adjusted, rank_by)
     return _pdf_response(pdf, f"region report {region.code} {wave.name}")
 
 

@@ -36,7 +36,7 @@ from wtforms import DateField, TimeField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired
 
-from forms.waves import SLOT_CHOICES, AddVisitForm, WaveForm, wave_label
+from forms.waves import SLOT_CHOICES, AddVisitForm, PrecisionForm, WaveForm, wave_label
 
 from ..errors import DomainError
 from ..extensions import db
@@ -70,6 +70,7 @@ from ..permissions import client_scope, roles_required
 from ..scheduling.reasons import short
 from ..services import publishing, scheduling, waves
 from ..services.notifications import notify_assigned
+from ..services.wave_precision import DROP, wave_precision
 from .params import page_arg
 
 bp = Blueprint("waves", __name__, url_prefix="/waves")
@@ -357,6 +358,12 @@ def render_wave(wave: Wave, status: int = 200, **context: Any) -> ResponseReturn
     counts = db.session.execute(select(*funnel_columns()).where(Visit.wave_id == wave.id)).one()
     context.setdefault("add_form", add_visit_form(wave))
     context.setdefault("publish_form", publish_form(wave))
+    if "precision" not in context:
+        context["precision_form"] = targets = PrecisionForm(request.args)
+        targets.validate()  # a wrong target shows its error and the default is used
+        half = None if targets.half.errors else targets.half.data
+        drop = DROP if targets.drop.errors or not targets.drop.data else targets.drop.data
+        context["precision"] = wave_precision(wave, half, drop)
     stores = {s.id: s for s in wave.stores}
     return (
         render_template(
