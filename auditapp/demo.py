@@ -153,6 +153,7 @@ def _build_client(spec: tuple, rng: random.Random) -> tuple[Client, list[Region]
     client = org.save_client(
         None, {"code": code, "name": f"{english} {chinese}", "rotation_days": 90, "active": True}
     )
+    client.adjusted_scores = code == "JADE"  # the demo shows shopper-adjusted scores
     regions, stores = [], []
     number = 0
     for (r_code, r_name), areas in tree.items():

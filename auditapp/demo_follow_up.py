@@ -161,7 +161,8 @@ def _appeal(coordinator: User, store_manager: User, store: Store) -> None:
 def _disputable(store_manager: User, store: Store) -> list[tuple[Visit, str]]:
     """(visit, question key) of the store's published visits answered "no" to a plain
     yes/no question that the store manager may appeal now (it cost the store points),
-    oldest visit first."""
+    oldest visit first; those of a calibration pair last, so an upheld appeal changes
+    no answer the checklist page compares between two shoppers."""
     visits = db.session.scalars(
         select(Visit)
         .join(Wave, Wave.id == Visit.wave_id)
@@ -179,4 +180,8 @@ def _disputable(store_manager: User, store: Store) -> list[tuple[Visit, str]]:
                 continue
             if appeals.can_appeal(store_manager, visit, question.key) is None:
                 found.append((visit, question.key))
-    return found
+    pairs = select(Visit.wave_id, Visit.window_start).where(
+        Visit.store_id == store.id, Visit.calibration.is_(True)
+    )
+    paired = {(wave_id, start) for wave_id, start in db.session.execute(pairs)}
+    return sorted(found, key=lambda item: (item[0].wave_id, item[0].window_start) in paired)

@@ -2,7 +2,8 @@
 coordinator has paid part of it, all through the real services.
 
 - Previous wave: nearly every visit approved (so it has results and pay lines); one
-  in seven first had an answer corrected with a reason; one in ten was returned with
+  in seven first had an answer corrected with a reason (never one of a calibration
+  pair: their agreement is the shoppers'); one in ten was returned with
   notes, sent again by its shopper and then approved. The demo shopper's own visit
   is returned and waiting for them, so their home shows what a return looks like.
 - Running wave: its submitted visits wait in the review queue (some carry the
@@ -88,6 +89,9 @@ def _submitted(wave: Wave) -> list[Visit]:
 
 
 def _review_previous(wave: Wave, reviewer: User, demo_shopper: User) -> None:
+    # Calibration pairs keep the answers the two shoppers gave, so the checklist page's
+    # agreement measures the questions, not the review.
+    paired = {(v.store_id, v.window_start) for v in wave.visits if v.calibration}
     for index, visit in enumerate(_submitted(wave)):
         assert visit.shopper is not None
         if visit.shopper.user_id == demo_shopper.id:
@@ -96,7 +100,9 @@ def _review_previous(wave: Wave, reviewer: User, demo_shopper: User) -> None:
         if index % RETURN_EVERY == RETURN_EVERY - 1:
             review.return_visit(visit, reviewer, RETURN_NOTE, {})
             _send_again(visit)
-        elif index % EDIT_EVERY == EDIT_EVERY - 1:
+        elif index % EDIT_EVERY == EDIT_EVERY - 1 and (
+            (visit.store_id, visit.window_start) not in paired
+        ):
             _correct_one_answer(visit, reviewer)
         review.approve(visit, reviewer)
         _date_approval(visit)

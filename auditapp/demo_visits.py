@@ -4,15 +4,21 @@ visit form service, so its score is the scoring engine's and its integrity flags
 the integrity checks' own.
 
 Each store has a steady service level (how often its staff get things right), so
-stores differ and rankings mean something. A few visits of the running wave were
-done carelessly on purpose (see QUIRKS) so the review queue has flagged visits to
-look at: a check-in far from the store, a visit too short, a comment copied from
-another visit, a storefront photo used twice, a check-in long after the window.
+stores differ and rankings mean something; each shopper a steady leniency that moves
+their answers, so shopper-adjusted scores differ from raw ones. What happened at a
+store visit is drawn once per store, wave, slot and window, so the two shoppers of a
+calibration pair see the same things and agree, except on the vague questions.
+
+A few visits of the running wave were done carelessly on purpose (see QUIRKS) so
+the review queue has flagged visits to look at: a check-in far from the store, a
+visit too short, a comment copied from another visit, a storefront photo used twice,
+a check-in long after the window.
 """
 
 import io
 import random
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -23,7 +29,7 @@ from sqlalchemy import select
 import scoring
 
 from .extensions import db
-from .models import Store, utcnow
+from .models import ShopperProfile, Store, utcnow
 from .models.waves import ACCEPTED, Visit, Wave
 from .services import evidence, visit_form
 from .services.checklists import scoring_checklist
@@ -33,6 +39,15 @@ class DemoFactMissing(RuntimeError):
     """The data built so far lacks a fact the next demo step is built on."""
 
 
+# How far a shopper's leniency may move a rating or the chance of the best option of
+# a vague question: each demo shopper has a steady one in -LENIENCY..+LENIENCY. A
+# clear yes/no or choice leaves it no room: what happened is plain to see.
+LENIENCY = 0.4
+RATED = ("scale", "nps", "number")
+# Questions of the demo's retail checklist that shoppers read differently ("how well
+# did they listen?"): each shopper of a calibration pair answers them by their own
+# impression, so the checklist page shows them as too vague to trust.
+VAGUE_QUESTIONS = ("listening", "fit", "display")
 QUIRKS = ("far", "short", "copied", "same_photo", "late")
 QUIRK_EVERY = 4  # at most one done visit in four of the running waves has a quirk
 # A visit starts up to 110 minutes into its window, lasts up to 40 and is sent up to
@@ -73,6 +88,7 @@ def submit_done_visits(now: datetime | None = None) -> list[Visit]:
     rng = random.Random(20261125)
     visits = done_visits(now)
     quirks = _quirks([v for v in visits if v.wave.status != "closed"])
+    _check_vague_questions([v for v in visits if v.calibration])
     used_comments: dict[int, int] = {}  # client id -> comments used so far
     last_photo: dict[str, bytes] = {}
     for visit in visits:
@@ -84,6 +100,16 @@ def submit_done_visits(now: datetime | None = None) -> list[Visit]:
         comment = _comment(visit.wave, used_comments, quirk, rng)
         _do_visit(visit, rng, quirk, photo, comment)
     return visits
+
+
+def _check_vague_questions(calibration: list[Visit]) -> None:
+    """The calibration visits' checklists have the questions meant to be vague."""
+    for version in {v.checklist_version for v in calibration}:
+        keys = {q.key for q in scoring_checklist(version).questions()}
+        if missing := set(VAGUE_QUESTIONS) - keys:
+            raise DemoFactMissing(
+                f"the calibration wave's checklist lacks the vague questions {sorted(missing)}"
+            )
 
 
 def _quirks(running: list[Visit]) -> dict[int, str]:
@@ -150,11 +176,38 @@ def _level(store: Store) -> float:
     return 0.55 + (sum(map(ord, store.code)) % 43) / 100
 
 
-Picker = Callable[[scoring.Question, float, random.Random], Any]
+def leniency(shopper: ShopperProfile) -> float:
+    """The shopper's steady leniency: how much more (or less) likely they are than the
+    store deserves to tick "yes" or pick the best option, or to rate higher, seeded by
+    their e-mail so every build gives them the same one."""
+    return random.Random(f"leniency:{shopper.user.email}").uniform(-LENIENCY, LENIENCY)
+
+
+def _occasion(visit: Visit) -> random.Random:
+    """What happened in the store at that time: the same for the two shoppers of a
+    calibration pair (same store, wave, slot and window), so they see the same things
+    and disagree only through their leniency, or on a vague question."""
+    seed = f"{visit.wave_id}:{visit.store_id}:{visit.slot}:{visit.window_start.isoformat()}"
+    return random.Random(seed)
+
+
+@dataclass(frozen=True)
+class _Eyes:
+    """One shopper's view of one visit: the store's level shifted by their leniency,
+    what the store did (shared with a calibration twin) and their own reading."""
+
+    level: float
+    seen: random.Random
+    own: random.Random
+
+
+Picker = Callable[[scoring.Question, _Eyes, random.Random], Any]
 
 
 def _answers(checklist: scoring.Checklist, visit: Visit, rng: random.Random) -> dict[str, Any]:
-    level = _level(visit.store)
+    assert visit.shopper is not None
+    level, lean = _level(visit.store), leniency(visit.shopper)
+    seen = _occasion(visit)
     zone = ZoneInfo(visit.store.timezone)
     assert visit.started_at is not None
     local = visit.started_at.astimezone(zone)
@@ -168,7 +221,11 @@ def _answers(checklist: scoring.Checklist, visit: Visit, rng: random.Random) -> 
         elif question.type == "time":
             value = local.strftime("%H:%M")
         else:
-            value = _PICKERS[question.type](question, level, rng)
+            # A vague question is read differently by each shopper: their own draw.
+            vague = question.key in VAGUE_QUESTIONS
+            lenient = vague or question.type in RATED
+            eyes = _Eyes(level + (lean if lenient else 0), seen, rng)
+            value = _PICKERS[question.type](question, eyes, rng if vague else seen)
         answers[question.key] = value
         visible = scoring.visible_keys(checklist, answers)
         if question.key in visible and value is not None:
@@ -176,41 +233,43 @@ def _answers(checklist: scoring.Checklist, visit: Visit, rng: random.Random) -> 
     return fields
 
 
-def _yes_no(question: scoring.Question, level: float, rng: random.Random) -> str:
+def _yes_no(question: scoring.Question, eyes: _Eyes, draw: random.Random) -> str:
     if question.options:
-        return _choice(question, level, rng)
+        return _choice(question, eyes, draw)
     # Knock-out items fail rarely even in weak stores; otherwise few stores would pass.
-    chance = 1 - (1 - level) / 5 if question.critical else level
-    return "yes" if rng.random() < chance else "no"
+    chance = 1 - (1 - eyes.level) / 20 if question.critical else eyes.level
+    return "yes" if draw.random() < chance else "no"
 
 
-def _choice(question: scoring.Question, level: float, rng: random.Random) -> str:
+def _choice(question: scoring.Question, eyes: _Eyes, draw: random.Random) -> str:
     options = sorted(question.options, key=lambda o: o.points or 0, reverse=True)
-    index = 0 if rng.random() < level else rng.randrange(len(options))
-    return options[index].value
+    best, other = draw.random(), draw.randrange(len(options))  # always both: same stream
+    return options[0 if best < eyes.level else other].value
 
 
-def _scale(question: scoring.Question, level: float, rng: random.Random) -> str:
+def _scale(question: scoring.Question, eyes: _Eyes, draw: random.Random) -> str:
     low, high = int(question.min or 1), int(question.max or 5)
-    value = round(low + (high - low) * level + rng.uniform(-1, 1))
+    value = round(low + (high - low) * eyes.level + draw.uniform(-1, 1))
     return str(min(high, max(low, value)))
 
 
-def _nps(question: scoring.Question, level: float, rng: random.Random) -> str:
-    return str(min(10, max(0, round(10 * level + rng.uniform(-3, 2)))))
+def _nps(question: scoring.Question, eyes: _Eyes, draw: random.Random) -> str:
+    return str(min(10, max(0, round(10 * eyes.level + draw.uniform(-3, 2)))))
 
 
-def _number(question: scoring.Question, level: float, rng: random.Random) -> str:
+def _number(question: scoring.Question, eyes: _Eyes, draw: random.Random) -> str:
     worst = 90 if "_s" in question.key else 12
-    value = rng.uniform(0, worst * (1.2 - level))
+    value = draw.uniform(0, worst * max(0.05, 1.2 - eyes.level))
     low = int(question.min or 0)
     high = int(question.max) if question.max is not None else 10**6
     return str(min(high, max(low, round(value))))
 
 
-def _text(question: scoring.Question, level: float, rng: random.Random) -> str | None:
+def _text(question: scoring.Question, eyes: _Eyes, draw: random.Random) -> str | None:
     if question.key == "nps_reason":
-        return rng.choice(("Had to wait too long.", "店员不够主动。", "Staff seemed uninterested."))
+        return eyes.own.choice(
+            ("Had to wait too long.", "店员不够主动。", "Staff seemed uninterested.")
+        )
     return None
 
 

@@ -9,6 +9,9 @@ library, a completed previous wave and a wave running now.
 - The previous wave is the month before it, closed: most visits submitted, a few
   accepted and then missed (those shoppers lose reliability points as
   `visits mark-missed` takes them), unstaffed ones cancelled.
+- The first client's previous wave has calibration visits: a share of its stores
+  visited twice in the same slot, by two different shoppers (the engine's "not the
+  same store twice in one wave" rule sees to that).
 - Visits that were done are left accepted here; demo_visits.py then fills in their
   forms and submits them through the visit form service, and demo_review.py reviews
   them. A shopper's own form can be tried on any visit claimed from Find visits.
@@ -73,6 +76,9 @@ PROGRAMMES: dict[str, dict[str, Any]] = {
             "Where can I find fresh tofu? Is there a member discount this week?\n"
             "请问嫩豆腐在哪里？这周会员有优惠吗？"
         ),
+        # The previous wave visits this share of stores twice, so the checklist page
+        # shows how far shoppers agree on each question (demo_visits.VAGUE_QUESTIONS).
+        "calibration_share": 40,
     },
     "EVER": {
         "starter": "bank_branch_visit",
@@ -111,7 +117,8 @@ def build_waves(coordinator: User, clients: list[Client], now: datetime | None =
         db.session.flush()
         version = checklists.publish(checklist.versions[0], coordinator)
         period = (previous_start, running_start - timedelta(days=1))
-        previous = _wave(client, version, programme, period, coordinator)
+        calibration = programme.get("calibration_share", 0)
+        previous = _wave(client, version, programme, period, coordinator, calibration)
         _staff_previous(previous, coordinator, demo, now)
         previous.status = "closed"
         period = (running_start, running_start + timedelta(days=30))
@@ -127,6 +134,7 @@ def _wave(
     programme: dict[str, Any],
     period: tuple[date, date],
     coordinator: User,
+    calibration_share: int = 0,
 ) -> Wave:
     data = {
         "name": f"{client.name} · {period[0]:%Y-%m}",
@@ -144,6 +152,7 @@ def _wave(
         "scenario": programme["scenario"],
         "purchase": programme["purchase"],
         "questions_to_ask": programme["questions_to_ask"],
+        "calibration_share": calibration_share,
     }
     wave = save_wave(None, client, version, data)
     generate_visits(wave, coordinator)
