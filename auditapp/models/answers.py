@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     CheckConstraint,
     ForeignKey,
     Index,
@@ -161,9 +162,13 @@ class PhotoHashBand(db.Model):
     band: Mapped[int] = mapped_column(Integer, primary_key=True)
     client_id: Mapped[int] = mapped_column(ForeignKey("client.id", ondelete="CASCADE"))
     value: Mapped[int] = mapped_column(Integer)
+    # The whole hash as a signed 64-bit integer (no database has an unsigned one), so a
+    # lookup reads candidates from the index alone, without visiting the evidence rows.
+    dhash: Mapped[int] = mapped_column(BigInteger)
 
     __table_args__ = (
         CheckConstraint("band BETWEEN 0 AND 3", name="band_range"),
         CheckConstraint("value BETWEEN 0 AND 65535", name="value_range"),
-        Index("ix_photo_hash_band_lookup", "client_id", "band", "value"),
+        # Covering: a lookup's ranges are (client_id, band, value) and it reads the rest.
+        Index("ix_photo_hash_band_lookup", "client_id", "band", "value", "evidence_id", "dhash"),
     )

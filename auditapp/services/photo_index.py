@@ -12,16 +12,18 @@ nothing about the scene: it is neither indexed nor looked up, and never a match.
 
 How it stays fast at a million photos (multi-index hashing): each photo's hash is
 stored as four 16-bit bands in ``photo_hash_band``, band b holding bits
-``(hash >> 16 * (3 - b)) & 0xFFFF``, indexed on (client_id, band, value).
+``(hash >> 16 * (3 - b)) & 0xFFFF``, indexed on (client_id, band, value) with the
+photo's id and whole hash in the index too, so candidates come from the index alone.
 Pigeonhole: the four band distances add up to the whole distance, so if two hashes
 differ in at most d bits, at least one band differs in at most r = d // 4 bits. A
 lookup therefore lists, for each band, every 16-bit value within r bits of the
 query's band (1 + 16 = 17 values for d <= 7, 137 for d <= 11, 697 for d <= 15) and
 reads the photos holding one of them in that band: a superset of the answer, so no
 photo within d is missed. The exact distance over the full hashes then keeps those
-within d. With hashes spread evenly, a band value is held by one photo in 65,536: at
-a million photos and d = 6 that is about 4 x 17 x 15 = 1,000 candidates, read in one
-query through the index (bench/photo_index.py measures it).
+within d, and a second query reads their visits. With hashes spread evenly, a band
+value is held by one photo in 65,536: at a million photos and d = 6 that is about
+4 x 17 x 15 = 1,000 candidates, read in one query through the index
+(bench/photo_index.py measures it).
 """
 
 from collections.abc import Iterable, Mapping
@@ -29,7 +31,7 @@ from itertools import combinations
 from typing import NamedTuple
 
 from flask import current_app
-from sqlalchemy import and_, select, union_all
+from sqlalchemy import select, union_all
 
 from ..extensions import db
 from ..models.answers import Evidence, PhotoHashBand
@@ -51,6 +53,8 @@ BANDS = 4
 BAND_BITS = 16
 LIMIT = 20
 _BLANK_HASHES = frozenset({"0" * 16, "f" * 16})
+_ALL_BITS = (1 << 64) - 1
+_BLANK_SIGNED = frozenset({0, -1})  # the blank hashes as photo_hash_band stores them
 
 
 class Similar(NamedTuple):
@@ -75,6 +79,12 @@ def band_values(dhash: str) -> list[int]:
     return [(value >> (BAND_BITS * (BANDS - 1 - b))) & 0xFFFF for b in range(BANDS)]
 
 
+def signed(dhash: str) -> int:
+    """The hash as the signed 64-bit integer ``photo_hash_band.dhash`` stores."""
+    value = int(dhash, 16)
+    return value - (1 << 64) if value >= 1 << 63 else value
+
+
 def configured_distance() -> int:
     return int(current_app.config.get("INTEGRITY_SIMILAR_PHOTO_DISTANCE", SIMILAR_DISTANCE))
 
@@ -85,8 +95,11 @@ def index_photo(evidence: Evidence, client_id: int) -> None:
     if not informative(evidence.dhash):
         return
     assert evidence.dhash is not None and evidence.id is not None
+    whole = signed(evidence.dhash)
     db.session.add_all(
-        PhotoHashBand(evidence_id=evidence.id, band=band, client_id=client_id, value=value)
+        PhotoHashBand(
+            evidence_id=evidence.id, band=band, client_id=client_id, value=value, dhash=whole
+        )
         for band, value in enumerate(band_values(evidence.dhash))
     )
 
@@ -104,8 +117,11 @@ def similar_photos(
     photos of ``exclude_visit_id`` and, with ``before_id``, photos stored after it."""
     if not informative(dhash):
         return []
-    found = _lookup([dhash], client_id, max_distance, exclude_visit_id, before_id)
-    return _nearest(dhash, found, max_distance, None, limit)
+    most = _checked(max_distance)
+    candidates = _candidates([dhash], client_id, most, before_id)
+    close = _within(dhash, candidates, most, before_id)
+    visits = _visits_of(close, exclude_visit_id)
+    return _nearest(close, visits, limit)
 
 
 def similar_for_each(
@@ -116,74 +132,75 @@ def similar_for_each(
     limit: int = LIMIT,
 ) -> dict[int, list[Similar]]:
     """{evidence id: the EARLIER photos (lower ids) within ``max_distance`` of its
-    hash}, as similar_photos gives them, for several photos in one query. Photos
+    hash}, as similar_photos gives them, for several photos in two queries. Photos
     with an uninformative hash are left out."""
     wanted = {eid: dhash for eid, dhash in photos.items() if informative(dhash)}
     if not wanted:
         return {}
-    found = _lookup(
-        wanted.values(), client_id, max_distance, exclude_visit_id, before_id=max(wanted)
+    most = _checked(max_distance)
+    candidates = _candidates(wanted.values(), client_id, most, before_id=max(wanted))
+    close = {eid: _within(dhash, candidates, most, eid) for eid, dhash in wanted.items()}
+    visits = _visits_of(
+        {k: v for found in close.values() for k, v in found.items()}, exclude_visit_id
     )
-    return {eid: _nearest(dhash, found, max_distance, eid, limit) for eid, dhash in wanted.items()}
+    return {eid: _nearest(found, visits, limit) for eid, found in close.items()}
 
 
-def _lookup(
-    dhashes: Iterable[str],
-    client_id: int,
-    max_distance: int | None,
-    exclude_visit_id: int | None,
-    before_id: int | None,
-) -> list[tuple[int, int, str]]:
-    """The candidates (evidence id, visit id, dhash) of one query: every photo sharing a
-    band value within r = max_distance // 4 bits of a query's band."""
-    radius = _checked(max_distance) // BANDS
+def _candidates(
+    dhashes: Iterable[str], client_id: int, most: int, before_id: int | None
+) -> dict[int, int]:
+    """{evidence id: its hash (signed)} of every photo sharing a band value within
+    r = most // 4 bits of a query's band: read from the covering index alone."""
+    radius = most // BANDS
     wanted: list[set[int]] = [set() for _ in range(BANDS)]
     for dhash in dhashes:
         for band, value in enumerate(band_values(dhash)):
             wanted[band].update(_neighbours(value, radius))
     # One indexed range of (client_id, band, value) per band; a UNION ALL keeps each
     # branch on the index (an OR across bands is planned worse by SQLite).
-    branches = [
-        select(PhotoHashBand.evidence_id).where(
+    branches = []
+    for band, values in enumerate(wanted):
+        branch = select(PhotoHashBand.evidence_id, PhotoHashBand.dhash).where(
             PhotoHashBand.client_id == client_id,
             PhotoHashBand.band == band,
             PhotoHashBand.value.in_(sorted(values)),
         )
-        for band, values in enumerate(wanted)
-    ]
-    candidates = union_all(*branches).subquery()
-    conditions = [Evidence.id == candidates.c.evidence_id]
+        if before_id is not None:
+            branch = branch.where(PhotoHashBand.evidence_id < before_id)
+        branches.append(branch)
+    # A near photo may share several bands: the dict keeps it once.
+    return {row[0]: row[1] for row in db.session.execute(union_all(*branches))}
+
+
+def _within(
+    dhash: str, candidates: Mapping[int, int], most: int, before_id: int | None
+) -> dict[int, int]:
+    """{evidence id: distance} of the candidates within ``most`` bits (and below
+    ``before_id``)."""
+    query = signed(dhash)
+    return {
+        eid: bits
+        for eid, other in candidates.items()
+        if (before_id is None or eid < before_id)
+        and other not in _BLANK_SIGNED  # never indexed by the app; never a match either
+        and (bits := ((query ^ other) & _ALL_BITS).bit_count()) <= most
+    }
+
+
+def _visits_of(close: Mapping[int, int], exclude_visit_id: int | None) -> dict[int, int]:
+    """{evidence id: visit id} of these photos, without those of ``exclude_visit_id``."""
+    if not close:
+        return {}
+    query = select(Evidence.id, Evidence.visit_id).where(Evidence.id.in_(sorted(close)))
     if exclude_visit_id is not None:
-        conditions.append(Evidence.visit_id != exclude_visit_id)
-    if before_id is not None:
-        conditions.append(Evidence.id < before_id)
-    rows = db.session.execute(
-        select(Evidence.id, Evidence.visit_id, Evidence.dhash).join(candidates, and_(*conditions))
-    ).all()
-    seen: dict[int, tuple[int, int, str]] = {}
-    for eid, visit_id, dhash in rows:  # a near photo may share several bands
-        if informative(dhash):
-            seen[eid] = (eid, visit_id, dhash)
-    return list(seen.values())
+        query = query.where(Evidence.visit_id != exclude_visit_id)
+    return {row[0]: row[1] for row in db.session.execute(query)}
 
 
-def _nearest(
-    dhash: str,
-    candidates: list[tuple[int, int, str]],
-    max_distance: int | None,
-    before_id: int | None,
-    limit: int,
-) -> list[Similar]:
-    most = _checked(max_distance)
-    close = []
-    for eid, visit_id, other in candidates:
-        if before_id is not None and eid >= before_id:
-            continue
-        bits = distance(dhash, other)
-        if bits <= most:
-            close.append(Similar(eid, visit_id, bits))
-    close.sort(key=lambda s: (s.distance, s.evidence_id))
-    return close[:limit]
+def _nearest(close: Mapping[int, int], visits: Mapping[int, int], limit: int) -> list[Similar]:
+    found = [Similar(eid, visits[eid], bits) for eid, bits in close.items() if eid in visits]
+    found.sort(key=lambda s: (s.distance, s.evidence_id))
+    return found[:limit]
 
 
 def _checked(max_distance: int | None) -> int:

@@ -90,7 +90,8 @@ def store_hashes(visits: list[Visit], client_id: int, hashes: list[str]) -> list
     )
     bands = [
         {"evidence_id": eid, "band": b, "client_id": client_id,
-         "value": (int(dhash, 16) >> (16 * (3 - b))) & 0xFFFF}
+         "value": (int(dhash, 16) >> (16 * (3 - b))) & 0xFFFF,
+         "dhash": int.from_bytes(bytes.fromhex(dhash), "big", signed=True)}
         for eid, dhash in zip(ids, hashes, strict=True)
         for b in range(4)
     ]  # fmt: skip
@@ -200,6 +201,11 @@ def test_index_photo_stores_the_four_bands_highest_bits_first(app, w):
         (0, 0x0123, w.client.id), (1, 0x4567, w.client.id),
         (2, 0x89AB, w.client.id), (3, 0xCDEF, w.client.id),
     ]  # fmt: skip
+    # The whole hash beside the bands, as a signed 64-bit number: the top bit is sign.
+    wholes = set(db.session.scalars(select(PhotoHashBand.dhash).where(
+        PhotoHashBand.evidence_id == row.id)))  # fmt: skip
+    assert wholes == {0x0123456789ABCDEF}
+    assert photo_index.signed("fedcba9876543210") == 0xFEDCBA9876543210 - 2**64
 
 
 def test_a_distance_beyond_the_index_is_refused(app, w):

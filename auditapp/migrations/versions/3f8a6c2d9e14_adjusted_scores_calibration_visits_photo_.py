@@ -7,8 +7,9 @@ Create Date: 2026-12-07 08:00:00.000000
 - client.adjusted_scores: show shopper-adjusted store scores beside raw ones.
 - wave.calibration_share (0..50 percent of stores visited twice in one slot) and
   visit.calibration (the second visit), for question agreement.
-- photo_hash_band: each photo's 64-bit difference hash in four 16-bit bands, indexed
-  per client, filled in for the photos already stored.
+- photo_hash_band: each photo's 64-bit difference hash in four 16-bit bands (with the
+  whole hash, signed, beside them), indexed per client, filled in for the photos
+  already stored.
 
 Columns are added without batch mode, so the SQLite triggers on visit stay; SQLite
 takes a named CHECK inside ADD COLUMN, PostgreSQL a separate constraint.
@@ -24,6 +25,7 @@ branch_labels = None
 depends_on = None
 
 CALIBRATION_CHECK = 'calibration_share BETWEEN 0 AND 50'
+BLANK_HASHES = ('0' * 16, 'f' * 16)
 
 
 def upgrade():
@@ -47,6 +49,7 @@ def upgrade():
         sa.Column('band', sa.Integer(), nullable=False),
         sa.Column('client_id', sa.Integer(), nullable=False),
         sa.Column('value', sa.Integer(), nullable=False),
+        sa.Column('dhash', sa.BigInteger(), nullable=False),
         sa.CheckConstraint('band BETWEEN 0 AND 3', name=op.f('ck_photo_hash_band_band_range')),
         sa.CheckConstraint('value BETWEEN 0 AND 65535',
                            name=op.f('ck_photo_hash_band_value_range')),
@@ -59,7 +62,7 @@ def upgrade():
         sa.PrimaryKeyConstraint('evidence_id', 'band', name=op.f('pk_photo_hash_band')),
     )
     op.create_index('ix_photo_hash_band_lookup', 'photo_hash_band',
-                    ['client_id', 'band', 'value'], unique=False)
+                    ['client_id', 'band', 'value', 'evidence_id', 'dhash'], unique=False)
     _fill_bands()
 
 
@@ -72,15 +75,21 @@ def _fill_bands():
     )).all()
     bands = [
         {'evidence_id': evidence_id, 'band': band, 'client_id': client_id,
-         'value': (int(dhash, 16) >> (16 * (3 - band))) & 0xFFFF}
+         'value': (int(dhash, 16) >> (16 * (3 - band))) & 0xFFFF,
+         'dhash': _signed(int(dhash, 16))}
         for evidence_id, dhash, client_id in rows
+        if dhash.lower() not in BLANK_HASHES  # a blank picture is never indexed
         for band in range(4)
     ]
     if bands:
         bind.execute(sa.text(
-            'INSERT INTO photo_hash_band (evidence_id, band, client_id, value) '
-            'VALUES (:evidence_id, :band, :client_id, :value)'
+            'INSERT INTO photo_hash_band (evidence_id, band, client_id, value, dhash) '
+            'VALUES (:evidence_id, :band, :client_id, :value, :dhash)'
         ), bands)
+
+
+def _signed(value):
+    return value - (1 << 64) if value >= 1 << 63 else value
 
 
 def downgrade():
