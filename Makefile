@@ -45,6 +45,7 @@ test: install-dev fonts browser
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 	$(BIN)/pytest
+	$(BIN)/python bench/smoke.py
 
 # The browser tests drive a live server with its own SQLite file whatever the test
 # database is, so they already ran in `make test`; this pass is about PostgreSQL.

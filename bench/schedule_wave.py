@@ -1,6 +1,7 @@
 """Benchmark: auto-schedule a synthetic month-long wave and compare the fill with a bound.
 
     .venv/bin/python bench/schedule_wave.py [--runs 3] [--seed 7] [--time-limit 6]
+    .venv/bin/python bench/schedule_wave.py --smoke     # a fifth of the size, 1 run, seconds
 
 Builds (seeded) 1,500 stores in 8 Chinese cities, 600 shoppers living there with
 rotation history, conflicts, availability and a few bookings from other programmes,
@@ -48,6 +49,7 @@ CITIES = (  # name, lat, lng, share of stores and shoppers
 WAVE_START, WAVE_END = date(2026, 3, 1), date(2026, 3, 31)
 ROTATION = {1: 30, 2: 60, 3: 90, 4: 45}  # client 5 uses the default, 90
 N_STORES, N_SHOPPERS, N_VISITS = 1500, 600, 5000
+SMOKE_SIZE = (300, 120, 1000)  # a fifth of each: the same mix, seconds to schedule
 AGE_BANDS = (("18-24", "25-34"), ("25-34",), ("25-34", "35-44"), ("35-44", "45-54"), ("55+",))
 
 
@@ -74,12 +76,14 @@ def _slot(rng: random.Random, day: date, kind: int, opens: int, closes: int) -> 
     return start, start + 60
 
 
-def build(seed: int) -> tuple[list[VisitSlot], list[Candidate], Rules]:
+def build(
+    seed: int, n_stores: int = N_STORES, n_shoppers: int = N_SHOPPERS, n_visits: int = N_VISITS
+) -> tuple[list[VisitSlot], list[Candidate], Rules]:
     rng = random.Random(seed)
     days = [WAVE_START + timedelta(n) for n in range((WAVE_END - WAVE_START).days + 1)]
 
     stores = []  # (id, client, city, lat, lng, tier, opens, closes, female_pct, bands)
-    for sid in range(1, N_STORES + 1):
+    for sid in range(1, n_stores + 1):
         city = _city(rng)
         lat, lng = _place(rng, city, 0.30 if rng.random() < 0.06 else 0.08)
         tier = rng.choices("ABC", weights=(0.2, 0.4, 0.4))[0]
@@ -106,7 +110,7 @@ def build(seed: int) -> tuple[list[VisitSlot], list[Candidate], Rules]:
     per_tier = {"A": 6, "B": 3, "C": 2}
     plan = [s for s in stores for _ in range(per_tier[s[5]])]
     rng.shuffle(plan)
-    plan = (plan * 2)[:N_VISITS]
+    plan = (plan * 2)[:n_visits]
     for vid, (sid, client, _c, lat, lng, tier, opens, closes, female, bands) in enumerate(
         sorted(plan, key=lambda s: s[0]), start=1
     ):
@@ -120,7 +124,7 @@ def build(seed: int) -> tuple[list[VisitSlot], list[Candidate], Rules]:
         )  # fmt: skip
 
     shoppers: list[Candidate] = []
-    for cid in range(1, N_SHOPPERS + 1):
+    for cid in range(1, n_shoppers + 1):
         city = _city(rng)
         lat, lng = _place(rng, city, 0.10)
         local = by_city[city]
@@ -304,9 +308,14 @@ def main() -> None:
     parser.add_argument("--time-limit", type=float, default=None)
     parser.add_argument("--no-exact", dest="exact", action="store_false",
                         help="skip the exact MIP reference (slowest part)")  # fmt: skip
+    parser.add_argument("--smoke", action="store_true",
+                        help="300 stores, 120 shoppers, 1,000 visits, 1 run")  # fmt: skip
     args = parser.parse_args()
+    size = (N_STORES, N_SHOPPERS, N_VISITS)
+    if args.smoke:  # the exact optimum stays: at this size HiGHS needs well under a second
+        size, args.runs = SMOKE_SIZE, 1
 
-    visits, shoppers, rules = build(args.seed)
+    visits, shoppers, rules = build(args.seed, *size)
     n_stores = len({v.store_id for v in visits})
     print(f"{len(visits)} visits, {n_stores} stores, {len(shoppers)} shoppers")
     kwargs = {} if args.time_limit is None else {"time_limit_s": args.time_limit}
@@ -339,6 +348,8 @@ def main() -> None:
     print(f"upper bound (max-flow relaxation, {bound_s:.1f} s): {bound}")
     print(f"ratio fill / bound: {filled / bound:.4f}")
     print(f"engine's own LP bound: {result.stats.fill_upper_bound}")
+    # No schedule fills more than a bound: a fill above one means the engine broke a rule.
+    problems = [] if filled <= bound else [f"fill {filled} above the max-flow bound {bound}"]
     if args.exact:
         began = time.perf_counter()
         best, proven = exact_fill(visits, shoppers, eligible)
@@ -346,7 +357,11 @@ def main() -> None:
             f"exact optimum (HiGHS MIP, {time.perf_counter() - began:.1f} s): {best} "
             f"(bound {proven:.1f}); ratio fill / optimum: {filled / best:.4f}"
         )
+        if filled > proven + 1e-6:
+            problems.append(f"fill {filled} above the MIP's proven bound {proven:.1f}")
     print("unfilled by reason: " + ", ".join(f"{k} {n}" for k, n in sorted(reasons.items())))
+    if problems:
+        sys.exit("check FAILED: " + "; ".join(problems))
 
 
 if __name__ == "__main__":
