@@ -47,8 +47,8 @@ Rules decided here:
   SE² = sigma² · (1/n_s + w_sᵀ (A + I/gamma)⁻¹ w_s), w_s the shares of the store's visits
   by each shopper: the within-store error of the mean plus the uncertainty of the shopper
   effects removed (the exact prediction error variance given the variance components;
-  their own uncertainty is not added). Bounds are clipped to 0..100. A store with n < 2
-  has no interval (NaN), as everywhere in the reports.
+  their own uncertainty is not added). The mean and the bounds are clipped to 0..100.
+  A store with n < 2 has no interval (NaN), as everywhere in the reports.
 - Output rows are sorted by store, shopper effects by shopper; empty input gives empty
   frames with the same columns. A positive shopper effect means a lenient shopper.
 """
@@ -170,7 +170,10 @@ def adjusted_store_scores(visits: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFr
     # (A + I/gamma)⁻¹ = Q · diag(gamma / (1 + gamma·d)) · Qᵀ; 0 when gamma = 0.
     shrink = gamma / (1.0 + gamma * eigenvalues)
     effects = vectors @ (shrink * projected)
-    adjusted = raw_mean - (counts.T @ effects) / store_n
+    # The interval below is about the unclipped value; the mean itself stays on the
+    # scale (a perfect store seen by strict shoppers is 100, not 105).
+    unclipped = raw_mean - (counts.T @ effects) / store_n
+    adjusted = np.clip(unclipped, SCALE_LOW, SCALE_HIGH)
 
     ci_low = np.full(n_stores, np.nan)
     ci_high = np.full(n_stores, np.nan)
@@ -183,8 +186,8 @@ def adjusted_store_scores(visits: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFr
         t = t_quantile(1.0 - (1.0 - CONFIDENCE) / 2.0, residual_df)
         half = t * np.sqrt(variance)
         enough = store_n >= 2
-        ci_low[enough] = np.clip(adjusted - half, SCALE_LOW, SCALE_HIGH)[enough]
-        ci_high[enough] = np.clip(adjusted + half, SCALE_LOW, SCALE_HIGH)[enough]
+        ci_low[enough] = np.clip(unclipped - half, SCALE_LOW, SCALE_HIGH)[enough]
+        ci_high[enough] = np.clip(unclipped + half, SCALE_LOW, SCALE_HIGH)[enough]
 
     stores = pd.DataFrame(
         {

@@ -14,14 +14,17 @@ Rules decided here:
   store of the client: the shoppers' effects do not depend on who reads, so a store's
   adjusted score is the same on every page that shows it; only the stores the user may
   see are returned. A score is its exact value (else the 4-place one) as a float.
+- The fit's fixed effects are each store in each wave, so a store that really got
+  better (or worse) since an earlier wave does not have that change taken for the
+  leniency of whoever visited it then; the shoppers' effects are shared by the window.
 - A store's adjusted score for the wave = its raw mean in that wave (each visit equal)
   minus the mean of the shopper effects of those visits (one per visit, so a shopper
   who came twice counts twice), i.e. the mean of the wave's visits each with its
-  shopper's effect taken out. Its n is the wave's visits, and its 95% interval the
-  wave's own, as every mean of the reports has (SCORING.md §5: Student t from n = 2,
-  clipped to 0..100) over those adjusted visit scores. reports.adjusted's interval is
-  not used: it is the store's over the whole window, narrower than the wave's few
-  visits allow.
+  shopper's effect taken out, each kept within 0..100 like any visit score. Its n is
+  the wave's visits, and its 95% interval the wave's own, as every mean of the reports
+  has (SCORING.md §5: Student t from n = 2, clipped to 0..100) over those adjusted
+  visit scores. reports.adjusted's interval is not used: it is the store's over the
+  whole window, narrower than the wave's few visits allow.
 - Scores and effects become Fractions of the floats' shortest decimal form, so the
   figures round for display like every other (reports/render.py).
 - Ranked by the adjusted score: by the displayed (rounded) adjusted mean, then more
@@ -35,7 +38,7 @@ from decimal import Decimal
 from fractions import Fraction
 
 import pandas as pd
-from flask_babel import gettext
+from flask_babel import gettext, ngettext
 from sqlalchemy import and_, or_, select
 
 from reports.adjusted import adjusted_store_scores
@@ -70,11 +73,13 @@ class AdjustedScores:
                 "Adjusted for who visited: each shopper's usual leniency, estimated over "
                 "this wave, is taken out of the score."
             )
-        else:
-            text = gettext(
+        else:  # earlier waves count once published: say so, not "the last n waves"
+            text = ngettext(
                 "Adjusted for who visited: each shopper's usual leniency, estimated over "
-                "the last %(num)d waves, is taken out of the score.",
-                num=self.waves,
+                "this wave and %(num)d published wave before it, is taken out of the score.",
+                "Adjusted for who visited: each shopper's usual leniency, estimated over "
+                "this wave and %(num)d published waves before it, is taken out of the score.",
+                self.waves - 1,
             )
         return str(text)
 
@@ -152,11 +157,13 @@ def adjust(visits: pd.DataFrame, wave_id: int, codes: set[str]) -> dict[str, Sta
     current = visits[(visits["wave_id"] == wave_id) & visits["store"].isin(codes)]
     if current.empty:
         return {}
-    _stores, shoppers = adjusted_store_scores(visits[["store", "shopper", "score"]])
+    store_in_wave = visits["store"].astype(str) + "@" + visits["wave_id"].astype(str)
+    fit = visits.assign(store=store_in_wave)[["store", "shopper", "score"]]
+    _stores, shoppers = adjusted_store_scores(fit)
     effect = {s: _fraction(e) for s, e in zip(shoppers["shopper"], shoppers["effect"], strict=True)}
     return {
         str(code): stat_of(
-            _fraction(score) - effect[shopper]
+            min(max(_fraction(score) - effect[shopper], Fraction(0)), Fraction(100))
             for score, shopper in zip(group["score"], group["shopper"], strict=True)
         )
         for code, group in current.groupby("store")

@@ -203,3 +203,17 @@ def test_a_score_off_the_scale_is_refused(score: object) -> None:
 def test_missing_columns_are_refused() -> None:
     with pytest.raises(ValueError, match="score"):
         adjusted_store_scores(pd.DataFrame({"store": ["a"], "shopper": ["x"]}))
+
+
+def test_an_adjusted_mean_stays_on_the_scale() -> None:
+    # Ann is strict (20 points under Bob wherever both went); her perfect visit to Z,
+    # net of her strictness, would be above 100: it stays 100, like any score.
+    visits = pd.DataFrame(
+        [("x", "ann", 60), ("x", "bob", 80), ("y", "ann", 50), ("y", "bob", 70),
+         ("w", "ann", 40), ("w", "bob", 60), ("z", "ann", 100), ("z", "ann", 100)],
+        columns=["store", "shopper", "score"],
+    )  # fmt: skip
+    stores, shoppers = adjusted_store_scores(visits)
+    assert shoppers.set_index("shopper")["effect"]["ann"] < -5
+    z = stores.set_index("store").loc["z"]
+    assert z["adjusted_mean"] == 100.0 and z["ci_high"] <= 100.0
