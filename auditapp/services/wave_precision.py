@@ -13,7 +13,8 @@ Rules decided here:
   ``DROP``-point drop between two waves (two-sided two-sample t-test at 5%). One visit
   buys neither (no interval, no test). The ± is shown rounded up to one decimal
   (``shown_half_width``), so it never looks narrower than it is, nor narrower than the
-  "± 5 / ± 10 points need …" targets beside it.
+  "± 5 / ± 10 points need …" targets beside it; the power in whole percent rounded
+  down (``shown_power``), so it never reads as reaching the 80% it misses.
 - What a chosen precision needs: visits per store for ± 5 and ± 10 points and for the
   ± the coordinator asks for, and per wave for a ``DROP``-point change (or the change
   asked for, which the tiers' power then uses too) at 80% power. A need beyond
@@ -45,6 +46,14 @@ class TierPrecision:
     visits: int
     half_width: float | None
     power: float | None
+
+    @property
+    def shown_power(self) -> int | None:
+        """The power in whole percent, rounded down (0.796 -> 79), so it never reads
+        as reaching a target it misses."""
+        if self.power is None:
+            return None
+        return math.floor(round(self.power * 100, 9))
 
     @property
     def shown_half_width(self) -> float | None:

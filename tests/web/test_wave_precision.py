@@ -119,7 +119,7 @@ def test_the_wave_page_shows_what_the_visits_buy(app, client, scene):
     assert page.status_code == 200
     text = " ".join(page_text(page.text).split())
     half = "%.1f" % (math.ceil(planning.half_width(SD, 4) * 10) / 10)  # rounded up
-    power = "%.0f" % (planning.power_to_detect(SD, 10, 4) * 100)
+    power = math.floor(planning.power_to_detect(SD, 10, 4) * 100)  # rounded down
     assert (
         f"4 visits per store: ± {half} points; a 10-point drop is detected {power}% of the time."
         in text
@@ -129,13 +129,13 @@ def test_the_wave_page_shows_what_the_visits_buy(app, client, scene):
     detect = planning.visits_to_detect(SD, 10)
     assert f"Detecting a 10-point change 80% of the time: {detect} visits per store" in text
     assert "spread by 6.3 points" in text
-    assert "No scored history yet" not in text
+    assert 'id="precision-none"' not in page.text
 
 
 def test_without_history_the_page_says_so(app, client, scene):
     login(client, scene.users["coord_x"])
     text = " ".join(page_text(client.get(f"/waves/{scene.w1.id}").text).split())
-    assert "No scored history yet for this client: precision appears after the first wave." in text
+    assert "No earlier wave of this client has a store with two scored visits yet" in text
     assert "visits per store: ±" not in text
     # Client Y's only wave has scores, but nothing earlier.
     assert wave_precision(scene.wy).sd is None
@@ -155,6 +155,11 @@ def test_the_shown_half_width_is_rounded_up(half, shown):
     assert TierPrecision("A", 4, half, 0.5).shown_half_width == shown
 
 
+@pytest.mark.parametrize(("power", "shown"), [(0.796, 79), (0.8, 80), (0.0999, 9), (0.57, 57)])
+def test_the_shown_power_is_rounded_down(power, shown):
+    assert TierPrecision("A", 4, 10.0, power).shown_power == shown
+
+
 def test_the_coordinator_chooses_the_precision_and_the_change_to_detect(app, client, scene):
     login(client, scene.users["coord_x"])
     page = client.get(f"/waves/{scene.w3.id}?half=3&drop=5")
@@ -163,7 +168,7 @@ def test_the_coordinator_chooses_the_precision_and_the_change_to_detect(app, cli
     assert f"± 5 points: {planning.visits_needed(SD, 5)} visits per store." in text
     detect = planning.visits_to_detect(SD, 5)
     assert f"Detecting a 5-point change 80% of the time: {detect} visits per store" in text
-    power = "%.0f" % (planning.power_to_detect(SD, 5, 4) * 100)
+    power = math.floor(planning.power_to_detect(SD, 5, 4) * 100)
     assert f"a 5-point drop is detected {power}% of the time." in text
     assert 'name="half" type="number" value="3"' in page.text  # the choice stays shown
 
