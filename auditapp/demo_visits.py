@@ -194,10 +194,10 @@ def _occasion(visit: Visit) -> random.Random:
 @dataclass(frozen=True)
 class _Eyes:
     """One shopper's view of one visit: the store's level shifted by their leniency,
-    what the store did (shared with a calibration twin) and their own reading."""
+    and their own reading (the draw passed beside it is what the store did, shared with
+    a calibration twin, or their own for a vague question)."""
 
     level: float
-    seen: random.Random
     own: random.Random
 
 
@@ -224,7 +224,7 @@ def _answers(checklist: scoring.Checklist, visit: Visit, rng: random.Random) -> 
             # A vague question is read differently by each shopper: their own draw.
             vague = question.key in VAGUE_QUESTIONS
             lenient = vague or question.type in RATED
-            eyes = _Eyes(level + (lean if lenient else 0), seen, rng)
+            eyes = _Eyes(level + (lean if lenient else 0), rng)
             value = _PICKERS[question.type](question, eyes, rng if vague else seen)
         answers[question.key] = value
         visible = scoring.visible_keys(checklist, answers)

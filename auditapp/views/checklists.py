@@ -141,12 +141,14 @@ def render_builder(version: ChecklistVersion, status: int = 200, **forms: Any) -
 
 def reliability_warnings(checklist: Checklist, document: dict[str, Any]) -> list[LintIssue]:
     """A warning on each question of the draft whose key was too vague to trust in the
-    calibration visits of earlier versions (services/reliability.py)."""
+    calibration visits of earlier versions (services/reliability.py), while its text
+    is still the one measured: once reworded, it has yet to be tried."""
     vague = reliability.too_vague_keys(checklist, current_user)
     warnings = []
     for i, section in enumerate(document.get("sections", [])):
         for j, question in enumerate(section.get("questions", [])):
-            if (found := vague.get(question.get("key"))) is None:
+            found = vague.get(question.get("key"))
+            if found is None or question.get("text") != found.text:
                 continue
             message = _(
                 "Shoppers disagreed on this question in calibration visits"

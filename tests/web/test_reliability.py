@@ -216,3 +216,14 @@ def test_the_drafts_lint_warns_on_a_question_too_vague_before(client, scene):
         login(client, scene.coord_x).get(f"/checklists/versions/{scene.v2.id}").text
     )
     assert "Shoppers disagreed" not in published  # a published version has no lint to act on
+
+    # Reworded in the draft, the question has yet to be tried: no more warning.
+    smile = db.session.scalars(
+        select(ChecklistQuestion).where(
+            ChecklistQuestion.version_id == draft.id, ChecklistQuestion.key == "smile"
+        )
+    ).one()
+    smile.text = "Did a member of staff smile at you within three metres of the door?"
+    db.session.commit()
+    page = login(client, scene.coord_x).get(f"/checklists/versions/{draft.id}")
+    assert "Shoppers disagreed" not in page_text(page.text)
