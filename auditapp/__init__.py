@@ -59,6 +59,15 @@ def _finish_config(app: Flask) -> None:
     base = urlsplit(app.config["BASE_URL"])
     if base.scheme not in ("http", "https") or not base.hostname:
         raise ValueError(f"BASE_URL must be an http(s) address: {app.config['BASE_URL']!r}")
+    # A bad distance would otherwise fail every later submission with a photo.
+    from .services.photo_index import MAX_DISTANCE
+
+    similar = int(app.config["INTEGRITY_SIMILAR_PHOTO_DISTANCE"])
+    if not 0 <= similar <= MAX_DISTANCE:
+        raise ValueError(
+            f"INTEGRITY_SIMILAR_PHOTO_DISTANCE must lie in 0..{MAX_DISTANCE}, not {similar}"
+        )
+    app.config["INTEGRITY_SIMILAR_PHOTO_DISTANCE"] = similar
     production = not (app.config.get("DEBUG") or app.config.get("TESTING"))
     if app.config.get("TRUSTED_HOSTS") is None and production:
         app.config["TRUSTED_HOSTS"] = [base.hostname, *_names(app.config["EXTRA_HOSTS"])]

@@ -102,7 +102,7 @@ class Defaults:
     INTEGRITY_MAX_ACCURACY_M = 150  # a check-in location vaguer than this is flagged
     INTEGRITY_WINDOW_GRACE_MINUTES = 15  # check-in this early or late still counts
     INTEGRITY_PHOTO_GRACE_MINUTES = 30  # photos taken this long around the visit count
-    INTEGRITY_SIMILAR_PHOTO_DISTANCE = 6  # near copy: this many bits (of 64) from an earlier
+    INTEGRITY_SIMILAR_PHOTO_DISTANCE = 6  # bits (of 64, at most 15) from an earlier photo: a copy
     CALIBRATION_WARN_POINTS = 8  # leniency beyond ± this many points is worth a look
     CALIBRATION_MIN_COMPARISONS = 3  # fewer comparisons than this prove nothing yet
 

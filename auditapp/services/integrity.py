@@ -107,7 +107,7 @@ from ..models.waves import Visit
 from ..scheduling.eligibility import haversine_km
 from .checklists import scoring_checklist
 from .integrity_comments import comment_similarity, copied_comments
-from .photo_index import similar_for_each
+from .photo_index import informative, similar_for_each
 
 __all__ = [
     "PENALTIES",
@@ -136,8 +136,6 @@ assert set(PENALTIES) == set(FLAG_CODES)
 CHOICE_TYPES = frozenset({"yes_no", "choice", "scale"})
 STRAIGHT_LINE_MIN = 8
 MAX_DUPLICATES = 200
-_BLANK_HASHES = frozenset({"0" * 16, "f" * 16})
-
 Detail = dict[str, Any]
 
 
@@ -398,7 +396,7 @@ def _duplicate_photo(scene: _Scene) -> Detail | None:
     own = scene.evidence
     if not own:
         return None
-    pictures = {e.dhash for e in own if _informative(e.dhash)}
+    pictures = {e.dhash for e in own if informative(e.dhash)}
     same: ColumnElement[bool] = Evidence.sha256.in_({e.sha256 for e in own})
     if pictures:
         same = or_(same, Evidence.dhash.in_(pictures))
@@ -412,7 +410,7 @@ def _duplicate_photo(scene: _Scene) -> Detail | None:
     unmatched: dict[int, str] = {}
     for evidence in own:
         files = [o for o in others if o.sha256 == evidence.sha256]
-        alike = [o for o in others if _informative(evidence.dhash) and o.dhash == evidence.dhash]
+        alike = [o for o in others if informative(evidence.dhash) and o.dhash == evidence.dhash]
         matches = files + [o for o in alike if o not in files]
         if matches:
             photos.append(
@@ -534,7 +532,3 @@ def _zone(name: str) -> ZoneInfo:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
         return ZoneInfo("UTC")
-
-
-def _informative(dhash: str | None) -> bool:
-    return bool(dhash) and dhash not in _BLANK_HASHES

@@ -52,6 +52,7 @@ MAX_DISTANCE = 15  # beyond it a lookup would read thousands of values per band
 BANDS = 4
 BAND_BITS = 16
 LIMIT = 20
+MAX_BAND_VALUES = 2000  # per band and query: 4 x 2,000 bind parameters at most
 _BLANK_HASHES = frozenset({"0" * 16, "f" * 16})
 _ALL_BITS = (1 << 64) - 1
 _BLANK_SIGNED = frozenset({0, -1})  # the blank hashes as photo_hash_band stores them
@@ -138,7 +139,15 @@ def similar_for_each(
     if not wanted:
         return {}
     most = _checked(max_distance)
-    candidates = _candidates(wanted.values(), client_id, most, before_id=max(wanted))
+    # Bounded bind parameters (SQLite allows 32,766): at most MAX_BAND_VALUES band values
+    # a query, so a visit of many photos at a large distance takes a few queries.
+    per_photo = len(_neighbours(0, most // BANDS))
+    hashes = list(wanted.values())
+    step = max(1, MAX_BAND_VALUES // per_photo)
+    candidates: dict[int, int] = {}
+    for start in range(0, len(hashes), step):
+        chunk = hashes[start : start + step]
+        candidates |= _candidates(chunk, client_id, most, before_id=max(wanted))
     close = {eid: _within(dhash, candidates, most, eid) for eid, dhash in wanted.items()}
     visits = _visits_of(
         {k: v for found in close.values() for k, v in found.items()}, exclude_visit_id

@@ -10,9 +10,11 @@ from datetime import timedelta
 from types import SimpleNamespace
 
 import pytest
+from flask import Flask
 from PIL import Image, ImageEnhance
 from sqlalchemy import insert, select
 
+from auditapp import create_app
 from auditapp.extensions import db
 from auditapp.models import Evidence, utcnow
 from auditapp.models.answers import PhotoHashBand, VisitSubmission
@@ -347,3 +349,25 @@ def test_another_clients_picture_is_named_but_not_shown(client, w, pair):
     assert f"Photo #777 of visit #{foreign.id}" in text
     assert "/evidence/777" not in markup and f"/review/visits/{foreign.id}" not in markup
     assert f'src="/evidence/{pair.copy.id}/thumb"' in markup
+
+
+@pytest.mark.parametrize("bits", [-1, 16, 64])
+def test_a_distance_the_index_cannot_serve_stops_the_app_at_start(monkeypatch, tmp_path, bits):
+    # Rather than failing every later submission with a photo.
+    monkeypatch.setattr(Flask, "auto_find_instance_path", lambda _self: str(tmp_path))
+    settings = {"TESTING": True, "SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": "sqlite://"}
+    with pytest.raises(ValueError, match="INTEGRITY_SIMILAR_PHOTO_DISTANCE must lie in 0..15"):
+        create_app({**settings, "INTEGRITY_SIMILAR_PHOTO_DISTANCE": bits})
+    site = create_app({**settings, "INTEGRITY_SIMILAR_PHOTO_DISTANCE": "9"})
+    assert site.config["INTEGRITY_SIMILAR_PHOTO_DISTANCE"] == 9  # a variable's text: a number
+
+
+def test_many_photos_at_the_largest_distance_stay_within_the_bind_parameters(app, w, stored):
+    # 12 photos x 4 bands x 697 values would pass SQLite's 32,766 bind parameters in one
+    # query: they are split, and each photo still gets what a lookup of its own gives.
+    queries = {10**9 + n: stored.queries[n % 5][:-1] + "0123456789ab"[n] for n in range(12)}
+    with app.app_context():
+        found = photo_index.similar_for_each(queries, w.client.id, 15)
+        for eid, dhash in queries.items():
+            assert found[eid] == photo_index.similar_photos(dhash, w.client.id, 15, before_id=eid)
+        assert any(found.values())
