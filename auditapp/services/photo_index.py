@@ -133,7 +133,8 @@ def similar_for_each(
     limit: int = LIMIT,
 ) -> dict[int, list[Similar]]:
     """{evidence id: the EARLIER photos (lower ids) within ``max_distance`` of its
-    hash}, as similar_photos gives them, for several photos in two queries. Photos
+    hash}, as similar_photos gives them, for several photos at once (a query for the
+    candidates, one for the matches' visits, more only when they are many). Photos
     with an uninformative hash are left out."""
     wanted = {eid: dhash for eid, dhash in photos.items() if informative(dhash)}
     if not wanted:
@@ -197,13 +198,17 @@ def _within(
 
 
 def _visits_of(close: Mapping[int, int], exclude_visit_id: int | None) -> dict[int, int]:
-    """{evidence id: visit id} of these photos, without those of ``exclude_visit_id``."""
-    if not close:
-        return {}
-    query = select(Evidence.id, Evidence.visit_id).where(Evidence.id.in_(sorted(close)))
-    if exclude_visit_id is not None:
-        query = query.where(Evidence.visit_id != exclude_visit_id)
-    return {row[0]: row[1] for row in db.session.execute(query)}
+    """{evidence id: visit id} of these photos, without those of ``exclude_visit_id``;
+    read MAX_BAND_VALUES at a time (many dark night shots can all be near each other)."""
+    ids = sorted(close)
+    found: dict[int, int] = {}
+    for start in range(0, len(ids), MAX_BAND_VALUES):
+        chunk = ids[start : start + MAX_BAND_VALUES]
+        query = select(Evidence.id, Evidence.visit_id).where(Evidence.id.in_(chunk))
+        if exclude_visit_id is not None:
+            query = query.where(Evidence.visit_id != exclude_visit_id)
+        found |= {row[0]: row[1] for row in db.session.execute(query)}
+    return found
 
 
 def _nearest(close: Mapping[int, int], visits: Mapping[int, int], limit: int) -> list[Similar]:

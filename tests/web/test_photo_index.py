@@ -371,3 +371,16 @@ def test_many_photos_at_the_largest_distance_stay_within_the_bind_parameters(app
         for eid, dhash in queries.items():
             assert found[eid] == photo_index.similar_photos(dhash, w.client.id, 15, before_id=eid)
         assert any(found.values())
+
+
+def test_many_near_copies_are_all_found_when_read_in_chunks(app, w, monkeypatch):
+    # Dark night shots can all lie near each other: their visits are read in chunks.
+    monkeypatch.setattr(photo_index, "MAX_BAND_VALUES", 100)
+    rng = random.Random(7)
+    base = rng.getrandbits(64)
+    visits = [visit_of(w) for _ in range(3)]
+    ids = store_hashes(visits, w.client.id, [hex64(flip(base, 2, rng)) for _ in range(250)])
+    with app.app_context():
+        found = photo_index.similar_photos(hex64(base), w.client.id, 6, limit=1000)
+    assert sorted(s.evidence_id for s in found) == ids
+    assert {s.visit_id for s in found} == {v.id for v in visits}
