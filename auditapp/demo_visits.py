@@ -42,12 +42,12 @@ class DemoFactMissing(RuntimeError):
 # How far a shopper's leniency may move a rating or the chance of the best option of
 # a vague question: each demo shopper has a steady one in -LENIENCY..+LENIENCY. A
 # clear yes/no or choice leaves it no room: what happened is plain to see.
-LENIENCY = 0.4
+LENIENCY = 0.5
 RATED = ("scale", "nps", "number")
 # Questions of the demo's retail checklist that shoppers read differently ("how well
 # did they listen?"): each shopper of a calibration pair answers them by their own
 # impression, so the checklist page shows them as too vague to trust.
-VAGUE_QUESTIONS = ("listening", "fit", "display")
+VAGUE_QUESTIONS = ("listening", "fit", "objection", "display")
 QUIRKS = ("far", "short", "copied", "same_photo", "late")
 QUIRK_EVERY = 4  # at most one done visit in four of the running waves has a quirk
 # A visit starts up to 110 minutes into its window, lasts up to 40 and is sent up to
@@ -186,8 +186,9 @@ def leniency(shopper: ShopperProfile) -> float:
 def _occasion(visit: Visit) -> random.Random:
     """What happened in the store at that time: the same for the two shoppers of a
     calibration pair (same store, wave, slot and window), so they see the same things
-    and disagree only through their leniency, or on a vague question."""
-    seed = f"{visit.wave_id}:{visit.store_id}:{visit.slot}:{visit.window_start.isoformat()}"
+    and disagree only through their leniency, or on a vague question. Seeded by names,
+    not ids, so every database builds the same demo."""
+    seed = f"{visit.wave.name}:{visit.store.code}:{visit.slot}:{visit.window_start.isoformat()}"
     return random.Random(seed)
 
 
