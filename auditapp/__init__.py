@@ -35,6 +35,12 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     )
     csrf.init_app(app)
     limiter.init_app(app)  # after CSRF: a forged post is refused before it is counted
+    # limits' in-memory storage starts a non-daemon expiry timer as it is made; under a
+    # frozen clock (faketime) it never fires and a command like `flask demo` never
+    # exits. Cancelled, it ends at once; the first counted request starts it again.
+    for name in ("_storage", "_fallback_storage"):  # Flask-Limiter's store and fallback
+        if (timer := getattr(getattr(limiter, name, None), "timer", None)) is not None:
+            timer.cancel()
     compress.init_app(app)
     login_manager.init_app(app)
     i18n.init_app(app)

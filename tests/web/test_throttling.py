@@ -1,7 +1,10 @@
 """Failed sign-ins slow down whoever fails, never lock out the owner, and say nothing
 about which e-mail addresses have accounts: same message, same hashing work."""
 
+import os
 import re
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -263,3 +266,15 @@ def test_the_login_history_keeps_the_full_address(app, user):
     sign_in(app, "ana@example.com", ip="2001:db8:17:4:a:b:c:d")
     event = db.session.scalars(select(LoginEvent).where(LoginEvent.user_id == user.id)).one()
     assert (event.ip, event.network) == ("2001:db8:17:4:a:b:c:d", "2001:db8:17:4::/64")
+
+
+def test_a_command_under_a_frozen_clock_still_exits(tmp_path):
+    # limits' in-memory store starts a non-daemon timer; under a frozen clock (faketime,
+    # as the any-day checks use) it never fired and `flask demo` never exited.
+    env = {**os.environ, "AUDITAPP_DATABASE_URL": f"sqlite:///{tmp_path}/frozen.sqlite3"}
+    script = "from auditapp import create_app; create_app(); print('made')"
+    done = subprocess.run(
+        ["faketime", "2027-02-28 23:40:00", sys.executable, "-c", script],
+        env=env, capture_output=True, text=True, timeout=60, check=True,
+    )  # fmt: skip
+    assert done.stdout.strip() == "made"
