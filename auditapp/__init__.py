@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 from flask import Flask
 
 from . import config
+from .slow_clients import BoundedBodyReads
 
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
@@ -48,6 +49,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     errors.init_app(app)
     views.init_app(app)
     cli.init_app(app)
+    app.wsgi_app = BoundedBodyReads(  # type: ignore[method-assign]
+        app.wsgi_app, float(app.config["BODY_READ_TIMEOUT_SECONDS"])
+    )
     return app
 
 

@@ -5,6 +5,7 @@ from flask import Flask
 from sqlalchemy import func, select
 
 from .cli_follow_up import follow_up
+from .cli_jobs import jobs, storage
 from .cli_reports import reports
 from .cli_visits import visits
 from .extensions import db
@@ -15,6 +16,8 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(visits)  # visits remind, visits mark-missed (cli_visits.py)
     app.cli.add_command(reports)  # reports export, reports pdf (cli_reports.py)
     app.cli.add_command(follow_up)  # follow-up tick (cli_follow_up.py)
+    app.cli.add_command(jobs)  # jobs worker (cli_jobs.py, worker.py)
+    app.cli.add_command(storage)  # storage sweep (cli_jobs.py)
 
     @app.cli.command("demo")
     @click.option("--if-empty", is_flag=True, help="Only when the database has no users yet.")

@@ -5,7 +5,8 @@
 One tick publishes the waves whose scheduled publication time has come
 (services/publishing.publish_due: corrective actions and alerts follow), then sweeps
 the alerts (services/alerts.sweep): overdue corrective actions and appeals, the daily
-digests after DIGEST_HOUR_UTC, and another try for mail whose delivery failed. Running
+digests after DIGEST_HOUR_UTC, and another try for mail whose delivery failed; last it
+removes stored files that no row points to (services/file_sweep.py). Running
 it twice, or two at once, does no harm: each wave is published once and each alert
 raised once.
 
@@ -27,7 +28,7 @@ follow_up = AppGroup("follow-up", help="Scheduled publication, alerts and mail r
 @BASE_URL
 def tick(base_url: str | None) -> None:
     """Publish due waves, then raise overdue alerts, send digests and retry failed mail."""
-    from .services import alerts
+    from .services import alerts, file_sweep
     from .services.publishing import publish_due
 
     with _links(base_url):
@@ -36,9 +37,11 @@ def tick(base_url: str | None) -> None:
         db.session.commit()
         summary = alerts.sweep()
         db.session.commit()
+    swept = file_sweep.sweep()
     names = ", ".join(wave.name for wave in published)
     click.echo(f"Waves published: {len(published)}{f' ({names})' if names else ''}.")
     click.echo(f"Overdue actions alerted: {summary.actions_overdue}.")
     click.echo(f"Overdue appeals alerted: {summary.appeals_overdue}.")
     click.echo(f"Digests sent: {summary.digests}.")
     click.echo(f"Mails queued again: {summary.mail_retried}.")
+    click.echo(f"Stored files removed (no row, unfinished, old batches): {swept.total}.")

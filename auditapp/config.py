@@ -31,6 +31,9 @@ LANGUAGES = {"en": "English", "zh_Hans": "简体中文"}
 class Defaults:
     SQLALCHEMY_DATABASE_URI = ""  # filled in by create_app: SQLite in instance/
     SQLALCHEMY_ENGINE_OPTIONS: dict[str, object] = {"pool_pre_ping": True}
+    # How long a SQLite writer waits for another to finish before giving up; writers
+    # take turns (db_setup.py), so this bounds the queue, not a single write.
+    SQLITE_BUSY_TIMEOUT_SECONDS = 30
     SECRET_KEY = ""  # generated into instance/secret_key when not configured
 
     BABEL_DEFAULT_LOCALE = "en"
@@ -44,6 +47,8 @@ class Defaults:
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
 
     MAX_CONTENT_LENGTH = 25 * 1024 * 1024
+    # A request body that makes no progress this long ends with 408 (slow_clients.py).
+    BODY_READ_TIMEOUT_SECONDS = 20
     IMPORT_MAX_BYTES = 5 * 1024 * 1024
     # The import's confirm step carries the file back base64-encoded (4/3 larger).
     MAX_FORM_MEMORY_SIZE = 8 * 1024 * 1024
@@ -86,6 +91,7 @@ class Defaults:
     MAIL_BACKEND = "outbox"  # "outbox" keeps mail in the database (development)
     REDIS_URL = ""  # when set, background jobs go to RQ workers
     JOBS_MODE = ""  # "rq", "thread" or "inline"; empty chooses rq with Redis, else thread
+    JOBS_RELAY_SECONDS = 60  # how often the worker queues mail whose job was lost (worker.py)
     # RQ kills a job after this long (its own default, 180 s, is shorter than a batch
     # part of a few hundred PDF scorecards on a busy worker).
     JOB_TIMEOUT_SECONDS = 3600

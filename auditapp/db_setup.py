@@ -1,8 +1,9 @@
-"""Engine-level settings: real transactions and enforced foreign keys on SQLite."""
+"""Engine-level settings: real transactions, enforced foreign keys and writers that
+wait their turn on SQLite."""
 
 from typing import Any
 
-from flask import Flask
+from flask import Flask, has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
@@ -13,10 +14,29 @@ def init_app(app: Flask) -> None:
     with app.app_context():
         engine = db.engine
         if engine.dialect.name == "sqlite":
-            _configure_sqlite(engine)
+            _configure_sqlite(engine, int(app.config["SQLITE_BUSY_TIMEOUT_SECONDS"]))
 
 
-def _configure_sqlite(engine: Engine) -> None:
+READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# A connection marked with this key in its ``info`` begins its transactions deferred
+# whatever the context: the test suite's connection, which holds one transaction for
+# a whole test while threads of the same test write through connections of their own.
+DEFERRED_BEGIN = "auditapp_deferred_begin"
+
+
+def takes_write_lock() -> bool:
+    """Whether a new SQLite transaction takes the write lock as it begins.
+
+    In WAL mode a transaction that has read and then writes fails at once ("database
+    is locked": the busy timeout cannot help) when another writer committed in
+    between, such as a mail job finishing during a sign-in. So every transaction that
+    may write begins IMMEDIATE and waits its turn: those of a request that is not a
+    plain read, of a background job and of a command. Page views stay concurrent:
+    WAL readers never wait for a writer."""
+    return not has_request_context() or request.method not in READ_ONLY_METHODS
+
+
+def _configure_sqlite(engine: Engine, busy_timeout_seconds: int) -> None:
     # pysqlite's own transaction handling breaks SAVEPOINTs and defers BEGIN;
     # take it over so SQLite behaves like PostgreSQL (SQLAlchemy's documented recipe).
     @event.listens_for(engine, "connect")
@@ -24,13 +44,14 @@ def _configure_sqlite(engine: Engine) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=5000")
+        cursor.execute(f"PRAGMA busy_timeout={busy_timeout_seconds * 1000}")
         cursor.execute("PRAGMA journal_mode=WAL")  # readers never block the writer
         cursor.close()
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.info.get("immediate") else "BEGIN")
+        immediate = takes_write_lock() and not conn.info.get(DEFERRED_BEGIN)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
 def render_migration_item(type_: str, obj: Any, autogen_context: Any) -> str | bool:

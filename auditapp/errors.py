@@ -1,10 +1,27 @@
-"""Domain errors raised by services, and the one place that turns errors into pages."""
+"""Domain errors raised by services, and the one place that turns errors into pages.
 
-from flask import Flask, render_template
+Requests made by the pages' scripts (uploads, autosave, submit: they send JSON or
+ask for it) get every error as JSON, ``{"ok": false, "error": message}``, a 500
+included, so the script can show it next to the answer it concerns. A 500 says
+whether the request had already saved something: a failure after the commit (a
+job that could not be queued, a page that failed to draw) must not tell a shopper
+that what they sent was lost, or they would send it again."""
+
+import logging
+from typing import Any
+
+from flask import Flask, Response, g, has_request_context, jsonify, render_template, request
 from flask_babel import gettext as _
+from sqlalchemy import event
+from sqlalchemy.orm import Session
 from werkzeug.exceptions import HTTPException
 
 from .extensions import db
+
+log = logging.getLogger(__name__)
+
+# Endpoints that answer only JSON, whatever the request's Accept header says.
+JSON_ENDPOINTS = frozenset({"evidence.upload"})
 
 
 class DomainError(Exception):
@@ -21,28 +38,69 @@ class Conflict(DomainError):
     status_code = 409
 
 
+def wants_json() -> bool:
+    return (
+        request.is_json
+        or request.endpoint in JSON_ENDPOINTS
+        or request.accept_mimetypes.best == "application/json"
+    )
+
+
+@event.listens_for(Session, "after_commit")
+def _note_saved(_session: Session) -> None:
+    if has_request_context():
+        g.saved_something = True
+
+
+def _answer(message: str, code: int, *, title_code: int | None = None) -> Any:
+    if wants_json():
+        return jsonify(ok=False, error=message), code
+    return render_template("errors/error.html", code=title_code, message=message), code
+
+
 def init_app(app: Flask) -> None:
     @app.errorhandler(DomainError)
-    def _domain_error(error: DomainError) -> tuple[str, int]:
+    def _domain_error(error: DomainError) -> Any:
         db.session.rollback()
-        return render_template("errors/error.html", message=str(error)), error.status_code
+        return _answer(str(error), error.status_code)
 
     @app.errorhandler(HTTPException)
-    def _http_error(error: HTTPException) -> tuple[str, int]:
+    def _http_error(error: HTTPException) -> Any:
         code = error.code or 500
         messages = {
             400: _("The request could not be understood. Please go back and try again."),
             403: _("You do not have permission to do that."),
             404: _("We could not find that page."),
             405: _("That action is not allowed here."),
+            408: _("The connection was too slow to receive what you sent. Please try again."),
             413: _("The file is too large."),
             429: _("Too many attempts. Please wait a little and try again."),
         }
         message = messages.get(code, error.description or "")
-        return render_template("errors/error.html", code=code, message=message), code
+        return _answer(message, code, title_code=code)
 
     @app.errorhandler(500)
-    def _server_error(_error: Exception) -> tuple[str, int]:
+    def _server_error(_error: Exception) -> Any:
+        _discard_session()
+        if g.get("saved_something"):
+            message = _(
+                "Something went wrong on our side after your changes were saved. "
+                "Reload the page to see them."
+            )
+        else:
+            message = _("Something went wrong on our side. Nothing you entered was saved.")
+        try:
+            return _answer(message, 500, title_code=500)
+        except Exception:  # the page itself needs the database, which may be the trouble
+            log.exception("the error page could not be drawn")
+            return Response(message, status=500, mimetype="text/plain")
+
+
+def _discard_session() -> None:
+    """Throws away the failed request's transaction. This may fail as well (the
+    session may be mid-commit, or the database gone), and must not hide the page."""
+    try:
         db.session.rollback()
-        message = _("Something went wrong on our side. Nothing you entered was saved.")
-        return render_template("errors/error.html", code=500, message=message), 500
+    except Exception:
+        log.warning("rolling back after an error failed", exc_info=True)
+        db.session.remove()

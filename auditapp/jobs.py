@@ -1,16 +1,27 @@
 """Background jobs. With AUDITAPP_REDIS_URL set they go to RQ workers
-(`rq worker auditapp`), each allowed JOB_TIMEOUT_SECONDS; otherwise they run in a
-small in-process thread pool, or inline when JOBS_MODE is "inline" (tests). Jobs are
-handed over only after the request's transaction commits, so a job never looks for
-rows that are not there yet.
+(`flask --app auditapp jobs worker`, see worker.py), each allowed
+JOB_TIMEOUT_SECONDS; otherwise they run in a small in-process thread pool, or inline
+when JOBS_MODE is "inline" (tests). Jobs are handed over only after the request's
+transaction commits, so a job never looks for rows that are not there yet.
+
+Handing a job over can fail (Redis down). What the request did is committed by then,
+so the failure is logged and never turns the request into an error: mail is queued
+again from its outbox (services/mail.retry_due, run by the worker every minute), and
+a job given ``if_not_queued`` calls that function with the same arguments instead, to
+record that it never started.
 """
 
 import importlib
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Any
 
 from flask import Flask, current_app
+from redis import Redis
+from rq import Queue, Retry
+from rq.exceptions import NoSuchJobError
+from rq.job import Job, JobStatus
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
@@ -18,20 +29,35 @@ from .extensions import db
 
 _pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="auditapp-job")
 _PENDING = "auditapp_pending_jobs"
+QUEUE = "auditapp"
 
 
 def _mode(app: Flask) -> str:
     return str(app.config.get("JOBS_MODE") or ("rq" if app.config.get("REDIS_URL") else "thread"))
 
 
-def enqueue(path: str, *args: Any) -> None:
+@dataclass(frozen=True)
+class _Job:
+    path: str
+    args: tuple[Any, ...]
+    job_id: str | None
+    if_not_queued: str | None
+
+
+def enqueue(
+    path: str, *args: Any, job_id: str | None = None, if_not_queued: str | None = None
+) -> None:
     """Run the function at `path` ("auditapp.services.mail:deliver") after commit;
-    inline mode runs it at once, inside the caller's transaction."""
+    inline mode runs it at once, inside the caller's transaction. A ``job_id`` names
+    the job in RQ: while a job of that name waits or runs, queueing it again does
+    nothing, so a sweep that re-queues lost work cannot pile up copies."""
     func = _resolve(path)
+    if if_not_queued is not None:
+        _resolve(if_not_queued)  # a typo fails here, not during an outage
     if _mode(current_app) == "inline":
         func(*args)
         return
-    db.session.info.setdefault(_PENDING, []).append((path, args))
+    db.session.info.setdefault(_PENDING, []).append(_Job(path, args, job_id, if_not_queued))
 
 
 def _resolve(path: str) -> Callable[..., Any]:
@@ -61,23 +87,57 @@ def _call(path: str, args: tuple[Any, ...]) -> None:
         db.session.remove()
 
 
-def _dispatch(app: Flask, jobs: list[tuple[str, tuple[Any, ...]]]) -> None:
-    mode = _mode(app)
-    for path, args in jobs:
-        if mode == "rq":
-            from redis import Redis
-            from rq import Queue, Retry
+def redis_connection(url: str) -> Redis:
+    """A client that gives up quickly on an unreachable server: a request must not
+    hang on a job it cannot hand over."""
+    return Redis.from_url(url, socket_connect_timeout=2, socket_timeout=10)
 
-            queue = Queue("auditapp", connection=Redis.from_url(app.config["REDIS_URL"]))
-            queue.enqueue(
-                run_job,
-                path,
-                *args,
-                retry=Retry(max=3, interval=[10, 60, 300]),
-                job_timeout=int(app.config["JOB_TIMEOUT_SECONDS"]),
-            )
-        else:
-            _pool.submit(_in_app, app, path, args)
+
+def _dispatch(app: Flask, jobs: list[_Job]) -> None:
+    mode = _mode(app)
+    queue = (
+        Queue(QUEUE, connection=redis_connection(app.config["REDIS_URL"])) if mode == "rq" else None
+    )
+    for job in jobs:
+        try:
+            if queue is None:
+                _pool.submit(_in_app, app, job.path, job.args)
+            elif not (job.job_id and _waiting_or_running(queue, job.job_id)):
+                queue.enqueue(
+                    run_job,
+                    job.path,
+                    *job.args,
+                    job_id=job.job_id,
+                    retry=Retry(max=3, interval=[10, 60, 300]),
+                    job_timeout=int(app.config["JOB_TIMEOUT_SECONDS"]),
+                )
+        except Exception:
+            app.logger.exception("background job %s could not be queued", job.path)
+            if job.if_not_queued is not None:
+                _not_queued(app, job.if_not_queued, job.args)
+
+
+_PENDING_STATES = {
+    JobStatus.CREATED,
+    JobStatus.QUEUED,
+    JobStatus.STARTED,
+    JobStatus.DEFERRED,
+    JobStatus.SCHEDULED,
+}
+
+
+def _waiting_or_running(queue: Queue, job_id: str) -> bool:
+    try:
+        return Job.fetch(job_id, connection=queue.connection).get_status() in _PENDING_STATES
+    except NoSuchJobError:
+        return False
+
+
+def _not_queued(app: Flask, path: str, args: tuple[Any, ...]) -> None:
+    try:
+        _resolve(path)(*args)
+    except Exception:
+        app.logger.exception("%s failed", path)
 
 
 def _in_app(app: Flask, path: str, args: tuple[Any, ...]) -> None:

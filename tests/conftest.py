@@ -19,6 +19,7 @@ from sqlalchemy import create_engine, event, text
 from sqlalchemy.orm import scoped_session, sessionmaker
 
 from auditapp import clock, create_app
+from auditapp.db_setup import DEFERRED_BEGIN
 from auditapp.extensions import db, limiter
 from auditapp.models import Client, Region, ShopperProfile, Store, User
 from auditapp.services import org
@@ -99,6 +100,7 @@ def _transaction(app: Flask) -> Iterator[None]:
     with app.app_context():
         engine = db.engine
     connection = engine.connect()
+    connection.info[DEFERRED_BEGIN] = True  # threads of committing tests write meanwhile
     outer = connection.begin()
     original = db.session
     db.session = _TestSession(  # type: ignore[misc]

@@ -10,11 +10,14 @@ Rules decided here:
   committed before the job's transaction rolls back, so it is never lost. Inline
   jobs (tests) run inside the caller's transaction: there the failure is recorded
   and the caller carries on, as a queued job would have let it.
-- ``retry_due`` (run by ``flask follow-up tick``) queues again each message that is
-  not sent, has failed fewer than MAIL_MAX_ATTEMPTS times and has waited its back-off
-  since the last attempt (5 minutes, doubling with each failure); a message never
-  tried within an hour (its job lost with a restarted worker) counts as due too. A
-  message that failed MAIL_MAX_ATTEMPTS times waits for an admin's "Retry".
+- ``retry_due`` (run every minute by the job worker, see worker.py, and by ``flask
+  follow-up tick``) queues again each message that is not sent, has failed fewer than
+  MAIL_MAX_ATTEMPTS times and has waited its back-off since the last attempt (5
+  minutes, doubling with each failure); a message never tried within two minutes
+  (its job not queued during a Redis outage, or lost with a restarted worker) counts
+  as due too. A message's job is named after it (``mail-<id>``), so queueing it again
+  while its job still waits or runs adds nothing. A message that failed
+  MAIL_MAX_ATTEMPTS times waits for an admin's "Retry".
 - Delivery reads the message under a row lock and skips it once sent, so a retry that
   meets another attempt for the same message never sends it twice.
 """
@@ -32,7 +35,7 @@ from ..models import OutboxMail, utcnow
 
 DELIVER = "auditapp.services.mail:deliver"
 FIRST_RETRY = timedelta(minutes=5)  # doubles with each failed attempt
-NEVER_TRIED = timedelta(hours=1)  # a message still untried after this was lost
+NEVER_TRIED = timedelta(minutes=2)  # a message still untried after this was not queued
 ERROR_CHARS = 500
 
 PENDING = "pending"
@@ -45,8 +48,12 @@ def send_mail(to: str, subject: str, body: str) -> OutboxMail:
     mail = OutboxMail(to=to, subject=subject, body=body)
     db.session.add(mail)
     db.session.flush()
-    enqueue(DELIVER, mail.id)
+    _queue(mail.id)
     return mail
+
+
+def _queue(mail_id: int) -> None:
+    enqueue(DELIVER, mail_id, job_id=f"mail-{mail_id}")
 
 
 def deliver(mail_id: int) -> None:
@@ -119,7 +126,7 @@ def retry(mail: OutboxMail) -> bool:
     its attempts); False when it is sent already."""
     if mail.sent_at is not None:
         return False
-    enqueue(DELIVER, mail.id)
+    _queue(mail.id)
     return True
 
 
@@ -127,7 +134,7 @@ def retry_failed() -> int:
     """Queues every failed message again (an admin's "Retry all failed")."""
     ids = list(db.session.scalars(select(OutboxMail.id).where(state_filter(FAILED))))
     for mail_id in ids:
-        enqueue(DELIVER, mail_id)
+        _queue(mail_id)
     return len(ids)
 
 
@@ -139,7 +146,7 @@ def retry_due(now: datetime | None = None) -> int:
     )
     due = [mail for mail in db.session.scalars(waiting.order_by(OutboxMail.id)) if _due(mail, now)]
     for mail in due:
-        enqueue(DELIVER, mail.id)
+        _queue(mail.id)
     return len(due)
 
 

@@ -136,14 +136,16 @@ def _remove(engine: Engine, world: World) -> None:
 
 
 def _claim(app: Flask, barrier: threading.Barrier, visit_id: int, shopper_id: int) -> str:
-    """One shopper's claim in its own thread, session, connection and app context."""
+    """One shopper's claim in its own thread, session, connection and app context. The
+    two start together; on SQLite the first to read takes the write lock (as a POST
+    does, db_setup.takes_write_lock), so there the race is between whole claims."""
     with app.app_context():
         try:
+            barrier.wait(timeout=30)
             shopper = db.session.get(ShopperProfile, shopper_id)
             visit = db.session.get(Visit, visit_id)
             assert shopper is not None and visit is not None
             _loaded = (shopper.user, visit.wave.claim_limit)  # as a request would have
-            barrier.wait(timeout=30)
             assignments.claim(visit, shopper, [])
             db.session.commit()
             return "won"

@@ -1,0 +1,90 @@
+"""The background-job worker: ``flask --app auditapp jobs worker``.
+
+An RQ worker on the app's queue, with RQ's scheduler (the retry intervals of
+jobs.py need it), that outlives Redis outages: RQ's own loop quits when it loses
+Redis; this one waits for Redis, pausing longer each time (up to 30 s), and starts
+again. Every minute it also queues the mail whose job never reached Redis
+(services/mail.retry_due), so mail written during an outage goes out within minutes
+of Redis coming back. SIGTERM or Ctrl+C stops it after the running job (RQ's warm
+shutdown). Run it under a supervisor all the same (docs/deploy/auditapp-worker.service).
+"""
+
+import logging
+import signal
+import threading
+from types import FrameType
+
+from flask import Flask
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+from rq import Worker
+from rq.exceptions import StopRequested
+
+from .extensions import db
+from .jobs import QUEUE, redis_connection
+
+log = logging.getLogger(__name__)
+
+LONGEST_PAUSE = 30.0
+
+
+class _Worker(Worker):
+    """Remembers that it was asked to stop, however RQ's loop ended."""
+
+    stop_requested = False
+
+    def request_stop(self, signum: int, frame: FrameType | None) -> None:
+        self.stop_requested = True
+        super().request_stop(signum, frame)
+
+
+def run(app: Flask, burst: bool = False) -> None:
+    stopping = threading.Event()
+    relay = threading.Thread(target=_relay, args=(app, stopping), name="mail-relay", daemon=True)
+    relay.start()
+    pause = 1.0
+    try:
+        while not stopping.is_set():
+            worker = _Worker([QUEUE], connection=redis_connection(app.config["REDIS_URL"]))
+            try:
+                worker.work(burst=burst, with_scheduler=not burst)
+            except StopRequested:
+                return
+            except (RedisConnectionError, RedisTimeoutError) as error:
+                log.warning("Redis is unreachable (%s); the worker starts again", error)
+            if burst or worker.stop_requested:
+                return
+            _wait(pause, stopping)
+            pause = min(pause * 2, LONGEST_PAUSE)
+    finally:
+        stopping.set()
+
+
+def _wait(seconds: float, stopping: threading.Event) -> None:
+    """Sleeps between two tries, ending at once on SIGTERM or Ctrl+C."""
+
+    def stop(_signum: int, _frame: FrameType | None) -> None:
+        stopping.set()
+
+    previous = signal.signal(signal.SIGTERM, stop), signal.signal(signal.SIGINT, stop)
+    try:
+        stopping.wait(seconds)
+    finally:
+        signal.signal(signal.SIGTERM, previous[0])
+        signal.signal(signal.SIGINT, previous[1])
+
+
+def _relay(app: Flask, stopping: threading.Event) -> None:
+    from .services import mail
+
+    while not stopping.wait(float(app.config["JOBS_RELAY_SECONDS"])):
+        with app.app_context():
+            try:
+                if queued := mail.retry_due():
+                    log.info("queued %d waiting mail again", queued)
+                db.session.commit()  # the jobs are handed over after the commit
+            except Exception:
+                log.exception("the mail relay failed; it tries again in a minute")
+                db.session.rollback()
+            finally:
+                db.session.remove()
