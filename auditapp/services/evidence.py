@@ -20,7 +20,8 @@ Rules decided here:
   progress, returned for changes). A refused upload changes nothing else: the
   visit's draft and answers live elsewhere and are never touched here.
 - Files are written atomically (temp file, then rename) before the row is added; the
-  caller commits.
+  caller commits. Nothing may be written before ``store_upload`` in the same
+  transaction: it ends the reading transaction before decoding a photo.
 """
 
 import hashlib
@@ -108,7 +109,10 @@ def store_upload(
     )
     image = None
     if kind != "audio":
+        _end_reading()
         image = _process(data)
+        if visit.status not in UPLOAD_STATUSES:  # read again: submitted meanwhile?
+            raise EvidenceRejected(_("Files can no longer be added to this visit."), 409)
         _describe(evidence, visit, image)
     name, folder = uuid.uuid4().hex, _folder(visit.id)
     written: list[Path] = []
@@ -134,6 +138,16 @@ def store_upload(
         raise
     photo_index.index_photo(evidence, visit.wave.client_id)
     return evidence
+
+
+def _end_reading() -> None:
+    """Decoding a photo takes up to seconds. On SQLite a request that may write holds
+    the database's write lock from its first statement (db_setup.takes_write_lock),
+    so the reads so far are committed first: other shoppers' saves go on meanwhile,
+    and the lock is taken again only to add the row."""
+    if db.session.new or db.session.dirty or db.session.deleted:
+        raise RuntimeError("nothing may be written before a photo is decoded")
+    db.session.commit()
 
 
 def evidence_path(evidence: Evidence, thumb: bool = False) -> Path | None:

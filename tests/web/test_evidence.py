@@ -353,6 +353,7 @@ def test_two_simultaneous_tries_of_one_upload_store_it_once(app, world, uploads,
     photo = pics.png()
     with app.test_request_context():
         first = evidence_service.store_upload(world.visit, None, photo, "a.png", "race", "photo")
+        db.session.commit()  # as the upload view does
         real, calls = evidence_service.find_upload, []
 
         def late(visit, upload_id):
