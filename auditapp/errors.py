@@ -12,6 +12,7 @@ from typing import Any
 
 from flask import Flask, Response, g, has_request_context, jsonify, render_template, request
 from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import HTTPException
@@ -77,6 +78,8 @@ def init_app(app: Flask) -> None:
             429: _("Too many attempts. Please wait a little and try again."),
         }
         message = messages.get(code, error.description or "")
+        if isinstance(error, CSRFError) and wants_json():  # the scripts say what to do
+            message = _("Your session has expired. Reload the page and try again.")
         return _answer(message, code, title_code=code)
 
     @app.errorhandler(500)

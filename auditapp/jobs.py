@@ -11,6 +11,7 @@ a job given ``if_not_queued`` calls that function with the same arguments instea
 record that it never started.
 """
 
+import functools
 import importlib
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -87,9 +88,11 @@ def _call(path: str, args: tuple[Any, ...]) -> None:
         db.session.remove()
 
 
+@functools.cache
 def redis_connection(url: str) -> Redis:
-    """A client that gives up quickly on an unreachable server: a request must not
-    hang on a job it cannot hand over."""
+    """One client per process (it pools its connections and is thread-safe), giving
+    up quickly on an unreachable server: a request must not hang on a job it cannot
+    hand over."""
     return Redis.from_url(url, socket_connect_timeout=2, socket_timeout=10)
 
 

@@ -105,7 +105,11 @@ def test_a_script_asking_for_json_gets_json_on_every_error(client, w, failing_re
         "error": "Something went wrong on our side. Nothing you entered was saved.",
     }
     forged = client.post(url(visit, "return"), headers=json_only, data={"note": "x"})
-    assert forged.status_code == 400 and forged.get_json()["ok"] is False
+    assert forged.status_code == 400
+    assert forged.get_json() == {
+        "ok": False,
+        "error": "Your session has expired. Reload the page and try again.",
+    }
     missing = client.get("/review/visits/999999", headers=json_only)
     assert missing.status_code == 404 and missing.is_json
 

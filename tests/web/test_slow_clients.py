@@ -25,7 +25,9 @@ def _free_port() -> int:
 
 def _get(port: int, path: str, timeout: float) -> int:
     with socket.create_connection(("127.0.0.1", port), timeout=timeout) as sock:
-        sock.sendall(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n".encode())
+        sock.sendall(
+            f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n".encode()
+        )
         return int(sock.recv(64).split()[1])
 
 
