@@ -12,6 +12,7 @@ shutdown). Run it under a supervisor all the same (docs/deploy/auditapp-worker.s
 import logging
 import signal
 import threading
+import time
 from types import FrameType
 
 from flask import Flask
@@ -46,6 +47,7 @@ def run(app: Flask, burst: bool = False) -> None:
     try:
         while not stopping.is_set():
             worker = _Worker([QUEUE], connection=redis_connection(app.config["REDIS_URL"]))
+            started = time.monotonic()
             try:
                 worker.work(burst=burst, with_scheduler=not burst)
             except StopRequested:
@@ -54,6 +56,8 @@ def run(app: Flask, burst: bool = False) -> None:
                 log.warning("Redis is unreachable (%s); the worker starts again", error)
             if burst or worker.stop_requested:
                 return
+            if time.monotonic() - started > LONGEST_PAUSE:  # it ran a while: a new outage
+                pause = 1.0
             _wait(pause, stopping)
             pause = min(pause * 2, LONGEST_PAUSE)
     finally:

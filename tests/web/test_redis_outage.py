@@ -196,13 +196,13 @@ def test_the_worker_survives_a_redis_outage_and_sends_the_mail_written_meanwhile
     log = (tmp_path / "worker.log").open("wb")
     worker = subprocess.Popen([*FLASK, "jobs", "worker"], env=env, cwd=ROOT, stderr=log, stdout=log)
     try:
-        _until(lambda: Redis(port=port).scard("rq:workers") > 0, 30, "the worker did not start")
+        _until(lambda: Redis(port=port).scard("rq:workers") > 0, 90, "the worker did not start")
         redis.terminate()
         redis.wait(timeout=10)
         time.sleep(4)  # the outage: RQ's own loop quits here
         mail_id = _stranded_mail(engine)
         redis = _start_redis(port, tmp_path)
-        _until(lambda: _sent(engine, mail_id), 60, "the stranded mail was not sent")
+        _until(lambda: _sent(engine, mail_id), 90, "the stranded mail was not sent")
         assert worker.poll() is None, "the worker died in the outage"
         worker.send_signal(signal.SIGTERM)
         assert worker.wait(timeout=30) == 0
