@@ -537,3 +537,18 @@ def test_missing_file_on_disk_is_not_found(app, client, world):
     body = _post(client, world.visit, pics.png()).json
     _path(app, db.session.get(Evidence, body["id"])).unlink()
     assert client.get(body["url"]).status_code == 404
+
+
+def test_a_photo_is_decoded_outside_any_transaction(client, world, monkeypatch):
+    """On SQLite an upload holds the write lock from its first statement; decoding,
+    which takes up to seconds, must not hold up every other shopper's save."""
+    real, seen = evidence_service._process, []
+
+    def decode(data):
+        seen.append(db.session().in_transaction())
+        return real(data)
+
+    monkeypatch.setattr(evidence_service, "_process", decode)
+    _as_shopper(client, world)
+    assert _post(client, world.visit, pics.png(), question_key="shelf_photo").status_code == 201
+    assert seen == [False]
