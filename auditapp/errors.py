@@ -10,10 +10,20 @@ that what they sent was lost, or they would send it again."""
 import logging
 from typing import Any
 
-from flask import Flask, Response, g, has_request_context, jsonify, render_template, request
+from flask import (
+    Flask,
+    Response,
+    g,
+    has_request_context,
+    jsonify,
+    make_response,
+    render_template,
+    request,
+)
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import event
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import HTTPException
 
@@ -21,6 +31,7 @@ from .extensions import db
 
 log = logging.getLogger(__name__)
 
+RETRY_AFTER_SECONDS = 5
 # Endpoints that answer only JSON, whatever the request's Accept header says.
 JSON_ENDPOINTS = frozenset({"evidence.upload"})
 
@@ -82,21 +93,47 @@ def init_app(app: Flask) -> None:
             message = _("Your session has expired. Reload the page and try again.")
         return _answer(message, code, title_code=code)
 
+    @app.errorhandler(OperationalError)
+    def _database_unavailable(error: OperationalError) -> Any:
+        """The database restarting or too busy: a moment later the same request
+        succeeds, so say so (the pages' scripts send it again on their own)."""
+        log.warning("database unavailable: %s", error.orig)
+        _discard_session()
+        if g.get("saved_something"):
+            message = _saved_then_failed()
+        else:
+            message = _(
+                "The service is briefly unavailable. Nothing you entered was saved; "
+                "please try again in a moment."
+            )
+        response = _page_or_text(message, 503)
+        response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return response
+
     @app.errorhandler(500)
     def _server_error(_error: Exception) -> Any:
         _discard_session()
         if g.get("saved_something"):
-            message = _(
-                "Something went wrong on our side after your changes were saved. "
-                "Reload the page to see them."
-            )
+            message = _saved_then_failed()
         else:
             message = _("Something went wrong on our side. Nothing you entered was saved.")
-        try:
-            return _answer(message, 500, title_code=500)
-        except Exception:  # the page itself needs the database, which may be the trouble
-            log.exception("the error page could not be drawn")
-            return Response(message, status=500, mimetype="text/plain")
+        return _page_or_text(message, 500)
+
+
+def _saved_then_failed() -> str:
+    return _(
+        "Something went wrong on our side after your changes were saved. "
+        "Reload the page to see them."
+    )
+
+
+def _page_or_text(message: str, code: int) -> Response:
+    try:
+        body, status = _answer(message, code, title_code=code)
+        return make_response(body, status)
+    except Exception:  # the page itself needs the database, which may be the trouble
+        log.exception("the error page could not be drawn")
+        return Response(message, status=code, mimetype="text/plain")
 
 
 def _discard_session() -> None:

@@ -22,7 +22,7 @@ from rq import Worker
 from rq.exceptions import StopRequested
 
 from .extensions import db
-from .jobs import QUEUE, redis_connection
+from .jobs import QUEUE, redis_connection, serve_jobs_with
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +40,7 @@ class _Worker(Worker):
 
 
 def run(app: Flask, burst: bool = False) -> None:
+    serve_jobs_with(app)
     stopping = threading.Event()
     relay = threading.Thread(target=_relay, args=(app, stopping), name="mail-relay", daemon=True)
     relay.start()

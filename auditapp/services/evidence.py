@@ -36,8 +36,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, SessionTransaction
 
 from .. import media
 from ..errors import DomainError
@@ -136,6 +137,7 @@ def store_upload(
     except BaseException:
         _remove(written)
         raise
+    discard_on_rollback(written)
     photo_index.index_photo(evidence, visit.wave.client_id)
     return evidence
 
@@ -325,3 +327,24 @@ def _write_atomically(path: Path, data: bytes) -> Path:
 def _remove(paths: list[Path]) -> None:
     for path in paths:
         path.unlink(missing_ok=True)
+
+
+_WRITTEN = "auditapp_files_written"
+
+
+def discard_on_rollback(paths: list[Path]) -> None:
+    """Files written for rows not committed yet are removed if the transaction rolls
+    back instead (the database gone at the commit, a later step refused), so a
+    failed request leaves no photo without its row."""
+    db.session.info.setdefault(_WRITTEN, []).extend(paths)
+
+
+@event.listens_for(Session, "after_commit")
+def _files_kept(session: Session) -> None:
+    session.info.pop(_WRITTEN, None)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _files_discarded(session: Session, previous: SessionTransaction) -> None:
+    if previous.parent is None:  # the whole transaction, not a savepoint within it
+        _remove(session.info.pop(_WRITTEN, []))

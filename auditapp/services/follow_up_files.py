@@ -36,6 +36,7 @@ from .evidence import (
     _remove,
     _write_atomically,
     check_photo,
+    discard_on_rollback,
 )
 
 MAX_FILES = 5
@@ -92,6 +93,7 @@ def store_photo(
     except BaseException:
         _remove(written)
         raise
+    discard_on_rollback(written)
     return row
 
 

@@ -552,3 +552,18 @@ def test_a_photo_is_decoded_outside_any_transaction(client, world, monkeypatch):
     _as_shopper(client, world)
     assert _post(client, world.visit, pics.png(), question_key="shelf_photo").status_code == 201
     assert seen == [False]
+
+
+def test_a_photo_whose_row_is_rolled_back_leaves_no_file(app, world, uploads):
+    """The database gone at the commit: the request rolls back, and the photo and its
+    thumbnail written before go with it."""
+    with app.test_request_context():
+        evidence_service.store_upload(world.visit, None, pics.png(), "a.png", "gone", "photo")
+        assert len(_files(uploads)) == 2
+        db.session.rollback()
+    assert _files(uploads) == []
+    with app.test_request_context():
+        evidence_service.store_upload(world.visit, None, pics.png(), "a.png", "kept", "photo")
+        db.session.commit()
+        db.session.rollback()  # nothing left to undo: the committed photo stays
+    assert len(_files(uploads)) == 2

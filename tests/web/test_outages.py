@@ -1,6 +1,6 @@
-"""Redis down: what a request saved stays saved and says so, the mail it wrote goes out
-once Redis is back, and the job worker is still running afterwards (jobs.py,
-worker.py, services/mail.retry_due)."""
+"""Outages. Redis down: what a request saved stays saved and says so, the mail it
+wrote goes out once Redis is back, and the job worker is still running afterwards
+(jobs.py, worker.py, services/mail.retry_due). The database gone: 503, try again."""
 
 import logging
 import os
@@ -20,6 +20,7 @@ from redis import Redis
 from rq import Queue
 from sqlalchemy import create_engine, insert, select
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
 
 from auditapp import clock
 from auditapp.extensions import db
@@ -213,3 +214,26 @@ def test_the_worker_survives_a_redis_outage_and_sends_the_mail_written_meanwhile
         redis.wait(timeout=10)
         engine.dispose()
         log.close()
+
+
+def test_the_database_gone_answers_503_try_again(app, client, w) -> None:
+    visit = submitted(w, w.store_north)
+    login(client, w.reviewer)
+    original = app.view_functions["review.return_visit"]
+
+    def database_gone(*_args: object, **_kwargs: object) -> object:
+        raise OperationalError("SELECT 1", {}, ConnectionRefusedError("connection refused"))
+
+    app.view_functions["review.return_visit"] = database_gone
+    try:
+        page = post(client, url(visit, "return"), note="Add the receipt")
+        script = client.post(
+            url(visit, "return"),
+            headers={"Accept": "application/json"},
+            data={"csrf_token": csrf_token(client)},
+        )
+    finally:
+        app.view_functions["review.return_visit"] = original
+    assert page.status_code == 503 and page.headers["Retry-After"] == "5"
+    assert "briefly unavailable" in page.get_data(as_text=True)
+    assert script.status_code == 503 and script.get_json()["ok"] is False
