@@ -77,11 +77,11 @@ def test_a_post_that_reads_then_writes_waits_for_a_job_instead_of_failing(
 def test_a_page_view_never_holds_up_a_writer(sqlite_app: tuple[object, Engine]) -> None:
     app, engine = sqlite_app
     done = threading.Event()
-    with app.test_request_context("/my/", method="GET"):  # type: ignore[attr-defined]
-        with engine.connect() as conn:
-            conn.execute(text("SELECT count(*) FROM mark"))
-            job = _job_commits(app, engine, done)
-            assert done.wait(10), "a reader kept the job from writing"
-            conn.rollback()
+    page_view = app.test_request_context("/my/", method="GET")  # type: ignore[attr-defined]
+    with page_view, engine.connect() as conn:
+        conn.execute(text("SELECT count(*) FROM mark"))
+        job = _job_commits(app, engine, done)
+        assert done.wait(10), "a reader kept the job from writing"
+        conn.rollback()
     job.join(timeout=10)
     assert _marks(engine) == ["job"]
