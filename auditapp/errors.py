@@ -24,7 +24,7 @@ from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import event
 from sqlalchemy.exc import OperationalError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import ORMExecuteState, Session
 from werkzeug.exceptions import HTTPException
 
 from .extensions import db
@@ -58,10 +58,31 @@ def wants_json() -> bool:
     )
 
 
+_WROTE = "auditapp_wrote"
+
+
+@event.listens_for(Session, "after_flush")
+def _note_flush(session: Session, _context: object) -> None:
+    session.info[_WROTE] = True
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _note_statement(state: ORMExecuteState) -> None:
+    if state.is_insert or state.is_update or state.is_delete:
+        state.session.info[_WROTE] = True
+
+
 @event.listens_for(Session, "after_commit")
-def _note_saved(_session: Session) -> None:
-    if has_request_context():
+def _note_saved(session: Session) -> None:
+    """A commit that wrote something (not one that only ended a reading transaction)."""
+    if session.info.pop(_WROTE, False) and has_request_context():
         g.saved_something = True
+
+
+@event.listens_for(Session, "after_rollback")
+def _nothing_saved(session: Session) -> None:
+    if not session.in_nested_transaction():
+        session.info.pop(_WROTE, None)
 
 
 def _answer(message: str, code: int, *, title_code: int | None = None) -> Any:
@@ -98,41 +119,52 @@ def init_app(app: Flask) -> None:
         """The database restarting or too busy: a moment later the same request
         succeeds, so say so (the pages' scripts send it again on their own)."""
         log.warning("database unavailable: %s", error.orig)
-        _discard_session()
-        if g.get("saved_something"):
-            message = _saved_then_failed()
-        else:
-            message = _(
-                "The service is briefly unavailable. Nothing you entered was saved; "
-                "please try again in a moment."
-            )
-        response = _page_or_text(message, 503)
+        response = _failure(503)
         response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
         return response
 
     @app.errorhandler(500)
     def _server_error(_error: Exception) -> Any:
-        _discard_session()
-        if g.get("saved_something"):
-            message = _saved_then_failed()
-        else:
-            message = _("Something went wrong on our side. Nothing you entered was saved.")
-        return _page_or_text(message, 500)
+        return _failure(500)
 
 
-def _saved_then_failed() -> str:
-    return _(
-        "Something went wrong on our side after your changes were saved. "
-        "Reload the page to see them."
-    )
+# Said when even the translated page cannot be made: finding the reader's language
+# may need the database, which may be what failed.
+_PLAIN = {
+    "saved": "Something went wrong on our side after your changes were saved. "
+    "Reload the page to see them.",
+    500: "Something went wrong on our side. Nothing you entered was saved.",
+    503: "The service is briefly unavailable. Nothing you entered was saved; "
+    "please try again in a moment.",
+}
 
 
-def _page_or_text(message: str, code: int) -> Response:
+def _failure_message(code: int, saved: bool) -> str:
+    if saved:
+        return _(
+            "Something went wrong on our side after your changes were saved. "
+            "Reload the page to see them."
+        )
+    if code == 503:
+        return _(
+            "The service is briefly unavailable. Nothing you entered was saved; "
+            "please try again in a moment."
+        )
+    return _("Something went wrong on our side. Nothing you entered was saved.")
+
+
+def _failure(code: int) -> Response:
+    """The answer to a request our side failed, saying whether it saved anything."""
+    _discard_session()
+    saved = bool(g.get("saved_something"))
     try:
-        body, status = _answer(message, code, title_code=code)
+        body, status = _answer(_failure_message(code, saved), code, title_code=code)
         return make_response(body, status)
-    except Exception:  # the page itself needs the database, which may be the trouble
+    except Exception:
         log.exception("the error page could not be drawn")
+        message = _PLAIN["saved" if saved else code]
+        if wants_json():
+            return make_response(jsonify(ok=False, error=message), code)
         return Response(message, status=code, mimetype="text/plain")
 
 

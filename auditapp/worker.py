@@ -47,15 +47,15 @@ def run(app: Flask, burst: bool = False) -> None:
     pause = 1.0
     try:
         while not stopping.is_set():
-            worker = _Worker([QUEUE], connection=redis_connection(app.config["REDIS_URL"]))
-            started = time.monotonic()
-            try:
+            started, worker = time.monotonic(), None
+            try:  # RQ's Worker talks to Redis as it is made, so that is tried here too
+                worker = _Worker([QUEUE], connection=redis_connection(app.config["REDIS_URL"]))
                 worker.work(burst=burst, with_scheduler=not burst)
             except StopRequested:
                 return
             except (RedisConnectionError, RedisTimeoutError) as error:
                 log.warning("Redis is unreachable (%s); the worker starts again", error)
-            if burst or worker.stop_requested:
+            if burst or (worker is not None and worker.stop_requested):
                 return
             if time.monotonic() - started > LONGEST_PAUSE:  # it ran a while: a new outage
                 pause = 1.0

@@ -193,10 +193,13 @@ def test_the_worker_survives_a_redis_outage_and_sends_the_mail_written_meanwhile
     }
     subprocess.run([*FLASK, "db", "upgrade"], env=env, cwd=ROOT, check=True, capture_output=True)
     engine = create_engine(database)
-    redis = _start_redis(port, tmp_path)
     log = (tmp_path / "worker.log").open("wb")
     worker = subprocess.Popen([*FLASK, "jobs", "worker"], env=env, cwd=ROOT, stderr=log, stdout=log)
+    redis = None
     try:
+        time.sleep(8)  # the worker starts while Redis is still down, and must wait for it
+        assert worker.poll() is None, "the worker gave up before Redis started"
+        redis = _start_redis(port, tmp_path)
         _until(lambda: Redis(port=port).scard("rq:workers") > 0, 90, "the worker did not start")
         redis.terminate()
         redis.wait(timeout=10)
@@ -210,8 +213,9 @@ def test_the_worker_survives_a_redis_outage_and_sends_the_mail_written_meanwhile
     finally:
         if worker.poll() is None:
             worker.kill()
-        redis.terminate()
-        redis.wait(timeout=10)
+        if redis is not None:
+            redis.terminate()
+            redis.wait(timeout=10)
         engine.dispose()
         log.close()
 
@@ -237,3 +241,33 @@ def test_the_database_gone_answers_503_try_again(app, client, w) -> None:
     assert page.status_code == 503 and page.headers["Retry-After"] == "5"
     assert "briefly unavailable" in page.get_data(as_text=True)
     assert script.status_code == 503 and script.get_json()["ok"] is False
+
+
+def test_with_the_database_gone_even_the_error_page_answers(app, client, w, monkeypatch) -> None:
+    """Finding the reader's language reads the signed-in user from the database: when
+    that fails too, the answer is a plain 503, still with Retry-After."""
+    from auditapp import errors
+
+    visit = submitted(w, w.store_north)
+    login(client, w.reviewer)
+    original = app.view_functions["review.return_visit"]
+
+    def ends_reading_then_fails(*_args: object, **_kwargs: object) -> object:
+        db.session.commit()  # ends a reading transaction: nothing was saved
+        raise OperationalError("SELECT 1", {}, ConnectionRefusedError("connection refused"))
+
+    def no_page(*_args: object, **_kwargs: object) -> str:
+        raise OperationalError("SELECT 1", {}, ConnectionRefusedError("connection refused"))
+
+    app.view_functions["review.return_visit"] = ends_reading_then_fails
+    try:
+        translated = post(client, url(visit, "return"), note="x")
+        monkeypatch.setattr(errors, "render_template", no_page)
+        plain = post(client, url(visit, "return"), note="x")
+    finally:
+        app.view_functions["review.return_visit"] = original
+    assert translated.status_code == 503
+    assert "Nothing you entered was saved" in translated.get_data(as_text=True)
+    assert plain.status_code == 503 and plain.headers["Retry-After"] == "5"
+    assert plain.mimetype == "text/plain"
+    assert plain.get_data(as_text=True).startswith("The service is briefly unavailable.")
