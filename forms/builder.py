@@ -5,9 +5,10 @@ data becomes an answer (SCORING.md §1 answer shapes) and the way a stored answe
 back into the field. The coordinator's preview and the shopper's visit form both use
 it, so what the coordinator previews is exactly what the shopper sees.
 
-Pure: imports scoring and wtforms only. Translations come in as a ``gettext``
-callable (the web layer passes flask_babel's); the literal strings below are still
-found by ``pybabel extract`` because they are written as ``gettext("...")`` calls.
+Pure: imports scoring and wtforms only (and markupsafe, which wtforms renders with).
+Translations come in as a ``gettext`` callable (the web layer passes flask_babel's);
+the literal strings below are still found by ``pybabel extract`` because they are
+written as ``gettext("...")`` calls.
 
 Rules decided here:
 
@@ -29,13 +30,14 @@ Rules decided here:
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Hashable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, time
 from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
+from markupsafe import Markup
 from wtforms import (
     BooleanField,
     DateField,
@@ -46,9 +48,10 @@ from wtforms import (
     TextAreaField,
     TimeField,
 )
-from wtforms.fields.choices import SelectChoice
+from wtforms.fields.choices import SelectChoice, SelectFieldBase
 from wtforms.fields.core import UnboundField
 from wtforms.validators import Optional, ValidationError
+from wtforms.widgets import ListWidget, html_params
 
 from scoring import NA, Checklist, Question, Section, localized, validate_answers, visible_keys
 
@@ -113,6 +116,45 @@ class FieldType:
     na_in_choices: bool  # N/A is one of the field's own choices; else an extra box
 
 
+class ChoiceList(ListWidget):
+    """WTForms' list of radios or checkboxes, with the same markup, that keeps each
+    option's ``<li>`` once made (checked and not), as it depends on nothing else: a
+    form class kept per checklist version then renders its choices by joining strings
+    instead of formatting every attribute of every option again."""
+
+    def __init__(self) -> None:
+        super().__init__(prefix_label=False)
+        self._made: dict[Hashable, Markup] = {}
+
+    def __call__(self, field: SelectFieldBase, **kwargs: Any) -> Markup:
+        key = (field.name, field.id, tuple(sorted(kwargs.items())))
+        try:
+            hash(key)
+        except TypeError:  # an unhashable attribute value: nothing to keep it by
+            return super().__call__(field, **kwargs)  # type: ignore[no-any-return]
+        if field.has_groups():
+            return super().__call__(field, **kwargs)  # type: ignore[no-any-return]
+        made, options = self._made, None
+        parts = [made.get(key) or made.setdefault(key, self._head(field, kwargs))]
+        for index, choice in enumerate(field.iter_choices()):
+            shown = (key, index, choice.value, choice.label, choice.selected)
+            item = made.get(shown)
+            if item is None:
+                options = options or list(field)
+                item = made[shown] = self._item(options[index])
+            parts.append(item)
+        parts.append(Markup("</ul>"))
+        return Markup("").join(parts)
+
+    @staticmethod
+    def _head(field: SelectFieldBase, kwargs: dict[str, Any]) -> Markup:
+        return Markup("<ul {}>").format(html_params(**{"id": field.id, **kwargs}))
+
+    @staticmethod
+    def _item(option: Field) -> Markup:
+        return Markup("<li>{} {}</li>").format(option(), option.label)  # as ListWidget
+
+
 def _kw(question: Question, ctx: Context, **extra: Any) -> dict[str, Any]:
     return {"label": ctx.text(question), "description": ctx.guidance(question), **extra}
 
@@ -121,6 +163,7 @@ def _radio(question: Question, ctx: Context, choices: list[SelectChoice], css: s
     return RadioField(
         choices=choices + ctx.na_choice(question),
         validators=[Optional()],
+        widget=ChoiceList(),
         render_kw={"class": css},
         **_kw(question, ctx),
     )
@@ -150,6 +193,7 @@ def _make_multi(question: Question, ctx: Context) -> UnboundField:
     return CheckboxListField(
         choices=choices + ctx.na_choice(question),
         validators=[exclusive],
+        widget=ChoiceList(),
         render_kw={"class": "choices"},
         **_kw(question, ctx),
     )

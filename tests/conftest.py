@@ -22,7 +22,7 @@ from auditapp import clock, create_app
 from auditapp.db_setup import DEFERRED_BEGIN
 from auditapp.extensions import db, limiter
 from auditapp.models import Client, Region, ShopperProfile, Store, User
-from auditapp.services import org
+from auditapp.services import checklists_rows, org
 from auditapp.services.passwords import hash_password
 
 PASSWORD = "correct horse battery"
@@ -113,6 +113,12 @@ def _transaction(app: Flask) -> Iterator[None]:
         db.session = original  # type: ignore[misc]
         outer.rollback()
         connection.close()
+
+
+@pytest.fixture(autouse=True)
+def _no_cached_checklists() -> None:
+    """Ids of rolled-back rows come round again in the next test: forget cached versions."""
+    checklists_rows.clear_cache()
 
 
 @pytest.fixture

@@ -3,18 +3,43 @@
 Everything that enters the database is checked first (``checklists_checks``), so the
 rows of every version, draft or published, always make a document that loads. Numbers
 come out of the rows as the document writes them: int, or an exact Decimal.
+
+A published version never changes (models/checklists.py refuses it), so its scoring
+checklist is built once per process and kept, keyed by the version's id and
+publication time, in a small LRU (``CACHE_SIZE`` versions). A draft is rebuilt every
+time, as are versions whose rows the session is changing. The cached checklist is a
+tree of frozen dataclasses and tuples, so no caller can change it.
 """
 
-from collections.abc import Mapping, Sequence
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Mapping, Sequence
+from dataclasses import dataclass
+from dataclasses import field as dataclass_field
+from datetime import datetime
 from decimal import Decimal
 from fractions import Fraction
-from typing import Any
+from types import MappingProxyType
+from typing import Any, TypeVar
+
+from sqlalchemy import inspect, select
+from sqlalchemy.orm import object_session, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 import scoring
 from scoring.exact import exact_decimal
 
-from ..models import ChecklistOption, ChecklistQuestion, ChecklistSection, ChecklistVersion
+from ..models import (
+    PUBLISHED,
+    ChecklistOption,
+    ChecklistQuestion,
+    ChecklistSection,
+    ChecklistVersion,
+)
 from .checklists_checks import validate_document
+
+CACHE_SIZE = 64
+T = TypeVar("T")
 
 # --- numbers ------------------------------------------------------------------------
 
@@ -140,8 +165,33 @@ def raw_document(version: ChecklistVersion) -> dict[str, Any]:
 
 
 def scoring_checklist(version: ChecklistVersion) -> scoring.Checklist:
-    """The version as the scoring engine's frozen checklist."""
-    return validate_document(raw_document(version))
+    """The version as the scoring engine's frozen checklist (shared: never mutate it)."""
+    return _frozen(version).checklist
+
+
+def question_ids(version: ChecklistVersion) -> Mapping[str, int]:
+    """{question key: question id} of the version (read-only)."""
+    return _frozen(version).question_ids
+
+
+def derived(checklist: scoring.Checklist, name: Hashable, build: Callable[[], T]) -> T:
+    """``build()``, kept beside ``checklist`` when it is a cached published version, so
+    that something made from the checklist alone (a form class) is made once too.
+    ``name`` must say everything else the result depends on (language, locale)."""
+    entry = _CACHE.entry_of(checklist)
+    if entry is None:
+        return build()
+    with entry.lock:
+        if name in entry.derived:
+            return entry.derived[name]  # type: ignore[no-any-return]
+    made = build()
+    with entry.lock:
+        return entry.derived.setdefault(name, made)  # type: ignore[no-any-return]
+
+
+def clear_cache() -> None:
+    """Forgets every cached version (tests whose rolled-back ids come round again)."""
+    _CACHE.clear()
 
 
 def version_document(version: ChecklistVersion) -> dict[str, Any]:
@@ -267,3 +317,106 @@ def renumber(rows: Sequence[ChecklistSection] | Sequence[ChecklistQuestion]) -> 
     for position, row in enumerate(rows):
         if row.position != position:
             row.position = position
+
+
+# --- the per-process cache of published versions ---------------------------------------
+
+
+@dataclass(frozen=True)
+class _Entry:
+    checklist: scoring.Checklist
+    question_ids: Mapping[str, int]
+    derived: dict[Hashable, Any] = dataclass_field(default_factory=dict)
+    lock: threading.Lock = dataclass_field(default_factory=threading.Lock)
+
+
+class _VersionCache:
+    """A thread-safe LRU of entries by key; also finds an entry by its checklist."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._entries: OrderedDict[Hashable, _Entry] = OrderedDict()
+        self._by_checklist: dict[int, _Entry] = {}  # id() of a checklist the LRU holds
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable) -> _Entry | None:
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is not None:
+                self._entries.move_to_end(key)
+            return entry
+
+    def put(self, key: Hashable, entry: _Entry) -> _Entry:
+        """Stores ``entry`` unless another thread stored one first; returns the kept one."""
+        with self._lock:
+            kept = self._entries.setdefault(key, entry)
+            self._entries.move_to_end(key)
+            self._by_checklist[id(kept.checklist)] = kept
+            while len(self._entries) > self.size:
+                _key, old = self._entries.popitem(last=False)
+                del self._by_checklist[id(old.checklist)]
+            return kept
+
+    def entry_of(self, checklist: scoring.Checklist) -> _Entry | None:
+        with self._lock:
+            entry = self._by_checklist.get(id(checklist))
+        # The LRU holds the checklist, so its id() cannot be reused while it is there.
+        return entry if entry is not None and entry.checklist is checklist else None
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+            self._by_checklist.clear()
+
+
+_CACHE = _VersionCache(CACHE_SIZE)
+_ROWS = (ChecklistVersion, ChecklistSection, ChecklistQuestion, ChecklistOption)
+
+
+def _frozen(version: ChecklistVersion) -> _Entry:
+    key = _published_key(version)
+    if key is not None and (entry := _CACHE.get(key)) is not None:
+        return entry
+    _load_rows(version)
+    entry = _Entry(
+        validate_document(raw_document(version)),
+        MappingProxyType({q.key: q.id for q in version.questions()}),
+    )
+    if key is None or _rows_changing(version):
+        return entry
+    return _CACHE.put(key, entry)
+
+
+def _published_key(version: ChecklistVersion) -> tuple[int, datetime] | None:
+    """(id, published_at) of a version stored as published, else None (not cacheable)."""
+    state: Any = inspect(version)
+    if not state.persistent or state.attrs.status.history.has_changes():
+        return None
+    if version.status != PUBLISHED or version.published_at is None:
+        return None
+    return version.id, version.published_at
+
+
+def _rows_changing(version: ChecklistVersion) -> bool:
+    """Whether the session holds unflushed checklist rows: never cache what they show."""
+    session = object_session(version)
+    if session is None:
+        return False
+    pending = (session.new, session.dirty, session.deleted)
+    return any(isinstance(obj, _ROWS) for objects in pending for obj in objects)
+
+
+def _load_rows(version: ChecklistVersion) -> None:
+    """Loads sections, questions and options in three queries instead of one per row."""
+    session = object_session(version)
+    if session is None or "sections" not in inspect(version).unloaded:
+        return
+    if not inspect(version).persistent:
+        return
+    sections = session.scalars(
+        select(ChecklistSection)
+        .where(ChecklistSection.version_id == version.id)
+        .order_by(ChecklistSection.position)
+        .options(selectinload(ChecklistSection.questions).selectinload(ChecklistQuestion.options))
+    ).all()
+    set_committed_value(version, "sections", list(sections))

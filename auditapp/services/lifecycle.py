@@ -39,12 +39,11 @@ def can_move(visit: Visit, to_status: str) -> bool:
 def log(
     visit: Visit, to_status: str, actor: User | None, note: str = "", before: str | None = None
 ) -> None:
-    # Loading visit.events must not flush a half-made change (say, a status that
-    # needs the shopper the caller is about to set or clear).
-    with db.session.no_autoflush:
-        visit.events.append(
-            VisitEvent(actor=actor, from_status=before, to_status=to_status, note=note)
-        )
+    # Added from the event's side: appending to visit.events would first load every
+    # earlier event of the visit (and might flush a half-made change while it did).
+    # The back-reference still puts it in visit.events when those are loaded.
+    event = VisitEvent(visit=visit, actor=actor, from_status=before, to_status=to_status, note=note)
+    db.session.add(event)
 
 
 def move(visit: Visit, to_status: str, actor: User | None, note: str = "") -> Visit:

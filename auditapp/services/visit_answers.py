@@ -23,6 +23,7 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
@@ -35,7 +36,7 @@ from ..extensions import db
 from ..models import ChecklistQuestion
 from ..models.answers import Evidence, VisitAnswer
 from ..models.waves import Visit
-from .checklists_rows import json_number
+from .checklists_rows import derived, json_number
 
 OVERALL = "overall"  # comment_overall is the visit's overall comment (section_key "")
 MAX_COMMENT_CHARS = 5000
@@ -49,7 +50,7 @@ class _PlainBase(Form):
 
 def form_for(checklist: scoring.Checklist, fields: Fields | None, language: str | None) -> Any:
     """The built form, filled from raw fields (a draft or a POST)."""
-    form_class = build_form_class(checklist, base=_PlainBase, language=language, gettext=_)
+    form_class = form_class_for(checklist, language)
     formdata: MultiDict[str, str] = MultiDict()
     for name, value in (fields or {}).items():
         for item in value if isinstance(value, list) else [value]:
@@ -57,6 +58,17 @@ def form_for(checklist: scoring.Checklist, fields: Fields | None, language: str 
     form = form_class(formdata=formdata)
     form.require_answers = False  # required is checked below, with our own message
     return form
+
+
+def form_class_for(checklist: scoring.Checklist, language: str | None) -> type[Form]:
+    """The form class of the checklist, made once per published version, checklist
+    language and page locale (the builder's own words are translated as it builds)."""
+    locale = str(get_locale())
+    return derived(
+        checklist,
+        ("visit form", language, locale),
+        lambda: build_form_class(checklist, base=_PlainBase, language=language, gettext=_),
+    )
 
 
 def photo_answers(visit: Visit) -> dict[str, list[str]]:
@@ -70,6 +82,20 @@ def photo_answers(visit: Visit) -> dict[str, list[str]]:
     for key, evidence_id in rows:
         found.setdefault(str(key), []).append(str(evidence_id))
     return found
+
+
+def uploaded(visit: Visit) -> tuple[dict[str, list[str]], list[int]]:
+    """(``photo_answers``, the ids of the visit's receipts), in one query."""
+    rows = db.session.execute(
+        select(Evidence.kind, Evidence.question_key, Evidence.id)
+        .where(Evidence.visit_id == visit.id)
+        .order_by(Evidence.id)
+    ).all()
+    found: dict[str, list[str]] = {}
+    for _kind, key, evidence_id in rows:
+        if key is not None:
+            found.setdefault(str(key), []).append(str(evidence_id))
+    return found, [evidence_id for kind, _key, evidence_id in rows if kind == "receipt"]
 
 
 def check_answers(

@@ -33,21 +33,25 @@ Rules decided here:
 import re
 import uuid
 from collections.abc import Mapping
+from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.attributes import set_committed_value
 
 import scoring
 
 from ..errors import Conflict, DomainError
 from ..extensions import db
-from ..models import ChecklistQuestion, User, utcnow
-from ..models.answers import Evidence, VisitAnswer, VisitComment, VisitDraft, VisitSubmission
+from ..models import User, utcnow
+from ..models.answers import VisitAnswer, VisitComment, VisitDraft, VisitSubmission
 from ..models.review import ReviewNote
 from ..models.waves import ACCEPTED, IN_PROGRESS, RETURNED, SUBMITTED, Visit
 from .checklists import scoring_checklist
+from .checklists_rows import question_ids
 from .integrity import check_submission
 from .lifecycle import log, move
 from .results import set_score
@@ -61,6 +65,7 @@ from .visit_answers import (
     photo_answers,
     plain,
     stored_answers,
+    uploaded,
 )
 
 __all__ = [
@@ -73,6 +78,7 @@ __all__ = [
     "draft_answers",
     "finish_visit",
     "form_for",
+    "form_state",
     "get_draft",
     "new_submission_id",
     "photo_answers",
@@ -80,6 +86,7 @@ __all__ = [
     "scoring_checklist",
     "start_visit",
     "submit",
+    "uploaded",
 ]
 
 EDITABLE = (ACCEPTED, IN_PROGRESS, RETURNED)
@@ -198,12 +205,19 @@ def clean_draft_data(data: object) -> dict[str, str | list[str]]:
     return clean
 
 
-def begin_writing() -> None:
+def begin_writing(keep_loaded: bool = False) -> None:
     """Ends the read-only transaction that loaded the page's objects, so the next write
-    starts a transaction of its own (see assignments.claim for why SQLite needs it)."""
+    starts a transaction of its own (see assignments.claim for why SQLite needs it).
+    ``keep_loaded`` spares reloading them afterwards, for a caller whose writes check
+    what matters in their own statements (submit's conditional UPDATE)."""
     if db.session.new or db.session.dirty or db.session.deleted:
         raise RuntimeError("nothing may be written before begin_writing()")
-    db.session.commit()
+    session = db.session()
+    expire, session.expire_on_commit = session.expire_on_commit, not keep_loaded
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = expire
 
 
 def save_draft(visit: Visit, revision: int | None, data: object) -> tuple[int, bool]:
@@ -245,24 +259,17 @@ def save_draft(visit: Visit, revision: int | None, data: object) -> tuple[int, b
     raise Conflict(_("The draft could not be saved; please try again."))
 
 
-def receipts(visit: Visit) -> list[Evidence]:
-    return list(
-        db.session.scalars(
-            select(Evidence)
-            .where(Evidence.visit_id == visit.id, Evidence.kind == "receipt")
-            .order_by(Evidence.id)
-        )
-    )
-
-
 def return_notes(visit: Visit) -> list[ReviewNote]:
     """What the reviewer wrote about the latest submission (overall note first)."""
-    submitted_at = db.session.scalar(
-        select(func.max(VisitSubmission.submitted_at)).where(VisitSubmission.visit_id == visit.id)
+    latest = (
+        select(func.max(VisitSubmission.submitted_at))
+        .where(VisitSubmission.visit_id == visit.id)
+        .scalar_subquery()
     )
-    query = select(ReviewNote).where(ReviewNote.visit_id == visit.id)
-    if submitted_at is not None:
-        query = query.where(ReviewNote.created_at >= submitted_at)
+    query = select(ReviewNote).where(
+        ReviewNote.visit_id == visit.id,
+        or_(latest.is_(None), ReviewNote.created_at >= latest),
+    )
     notes = db.session.scalars(query.order_by(ReviewNote.id)).all()
     return sorted(notes, key=lambda n: (n.question_key is not None, n.id))
 
@@ -272,10 +279,14 @@ def get_draft(visit: Visit) -> VisitDraft | None:
 
 
 def draft_answers(visit: Visit) -> dict[str, str | list[str]]:
+    """The form state to show (see ``form_state``)."""
+    return form_state(visit, get_draft(visit))
+
+
+def form_state(visit: Visit, draft: VisitDraft | None) -> dict[str, str | list[str]]:
     """The form state to show: the draft, else the visit's current answers (a visit
     returned for changes starts from what was sent, with the reviewer's
     corrections), else nothing."""
-    draft = get_draft(visit)
     if draft is not None:
         return dict(draft.data or {})
     stored = {key: row.value for key, row in stored_answers(visit).items()}
@@ -339,16 +350,9 @@ def submit(
         raise SubmissionInvalid(errors)
     outcome = scoring.score_visit(checklist, answers)
     summary = outcome.to_json()
-    before, visit_id, version_id = visit.status, visit.id, visit.checklist_version_id
-    started_at, user_id = visit.started_at, (user.id if user is not None else None)
-    question_ids = dict(
-        db.session.execute(
-            select(ChecklistQuestion.key, ChecklistQuestion.id).where(
-                ChecklistQuestion.version_id == version_id
-            )
-        ).all()
-    )
-    begin_writing()
+    ids = question_ids(visit.checklist_version)
+    before, visit_id, user_id = visit.status, visit.id, (user.id if user is not None else None)
+    begin_writing(keep_loaded=True)
     now = utcnow()
     submission = VisitSubmission(
         visit_id=visit_id,
@@ -364,43 +368,56 @@ def submit(
     )
     try:
         with db.session.begin_nested():
-            moved = db.session.execute(
-                update(Visit)
-                .where(Visit.id == visit_id, Visit.status.in_(EDITABLE))
-                .values(
-                    status=SUBMITTED,
-                    finished_at=func.coalesce(
-                        Visit.finished_at,
-                        # check-out needs a check-in (finish_after_start)
-                        None if started_at is None else max(now, started_at),
-                    ),
-                    updated_at=now,
-                )
-                .execution_options(synchronize_session=False)
-            )
-            if moved.rowcount != 1:  # type: ignore[attr-defined]
-                raise _Lost
+            _mark_submitted(visit, now)
             db.session.add(submission)
             db.session.flush()
     except (_Lost, IntegrityError):
         return _same_or_conflict(find_submission(submission_id), visit_id)
-    fresh = db.session.get(Visit, visit_id, populate_existing=True)
-    assert fresh is not None
-    set_score(fresh, outcome)
-    fresh.expense_claimed = expense
+    set_score(visit, outcome)
+    visit.expense_claimed = expense
+    _replace_answers(visit_id, {ids[key]: plain(value) for key, value in answers.items()}, comments)
+    db.session.execute(delete(VisitDraft).where(VisitDraft.visit_id == visit_id))
+    log(visit, SUBMITTED, user, before=before)
+    db.session.flush()
+    check_submission(visit, submission)
+    return submission
+
+
+def _mark_submitted(visit: Visit, now: datetime) -> None:
+    """Moves the visit to submitted if it is still editable (else raises _Lost), and
+    sets what the UPDATE wrote on the loaded visit instead of reading it back."""
+    started_at = visit.started_at
+    stored = db.session.execute(
+        update(Visit)
+        .where(Visit.id == visit.id, Visit.status.in_(EDITABLE))
+        .values(
+            status=SUBMITTED,
+            finished_at=func.coalesce(
+                Visit.finished_at,
+                # check-out needs a check-in (finish_after_start)
+                None if started_at is None else max(now, started_at),
+            ),
+            updated_at=now,
+        )
+        .returning(Visit.finished_at)
+        .execution_options(synchronize_session=False)
+    ).first()
+    if stored is None:
+        raise _Lost
+    for name, value in (("status", SUBMITTED), ("finished_at", stored[0]), ("updated_at", now)):
+        set_committed_value(visit, name, value)
+
+
+def _replace_answers(visit_id: int, values: dict[int, Any], comments: dict[str, str]) -> None:
+    """The visit's answers ({question id: value}) and comments, each set in one INSERT."""
     db.session.execute(delete(VisitAnswer).where(VisitAnswer.visit_id == visit_id))
     db.session.execute(delete(VisitComment).where(VisitComment.visit_id == visit_id))
-    for key, value in answers.items():
-        db.session.add(
-            VisitAnswer(visit_id=visit_id, question_id=question_ids[key], value=plain(value))
-        )
-    for key, text in comments.items():
-        db.session.add(VisitComment(visit_id=visit_id, section_key=key, text=text))
-    db.session.execute(delete(VisitDraft).where(VisitDraft.visit_id == visit_id))
-    log(fresh, SUBMITTED, user, before=before)
-    db.session.flush()
-    check_submission(fresh, submission)
-    return submission
+    answers = [{"visit_id": visit_id, "question_id": q, "value": v} for q, v in values.items()]
+    if answers:
+        db.session.execute(insert(VisitAnswer), answers)
+    texts = [{"visit_id": visit_id, "section_key": k, "text": t} for k, t in comments.items()]
+    if texts:
+        db.session.execute(insert(VisitComment), texts)
 
 
 EXPENSE_FIELD = "expense_claimed"

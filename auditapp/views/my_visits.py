@@ -28,8 +28,8 @@ from flask_babel import format_currency, format_decimal, get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import Select, select
+from sqlalchemy.orm import joinedload, selectinload
 
 from ..errors import DomainError
 from ..extensions import db
@@ -120,12 +120,39 @@ def _me() -> ShopperProfile:
     return profile  # type: ignore[no-any-return]
 
 
+# A visit's pages all show its store and wave and most read its checklist version: one
+# query brings them (the version is the key of the cached checklist).
+_VISIT_PAGE = (
+    joinedload(Visit.store),
+    joinedload(Visit.wave),
+    joinedload(Visit.checklist_version),
+)
+
+
 def _own_visit_or_404(shopper: ShopperProfile, visit_id: int) -> Visit:
     visit = db.session.scalars(
         select(Visit)
-        .options(selectinload(Visit.store), selectinload(Visit.wave))
+        .options(*_VISIT_PAGE)
         .where(Visit.id == visit_id, Visit.shopper_id == shopper.id)
     ).first()
+    if visit is None:
+        abort(404)
+    return visit
+
+
+def my_visit_query(visit_id: int) -> Select[tuple[Visit]]:
+    """The signed-in shopper's visit, found through their profile in the same query:
+    nothing for anyone else's visit, or for a user without a shopper profile."""
+    return (
+        select(Visit)
+        .join(ShopperProfile, ShopperProfile.id == Visit.shopper_id)
+        .options(*_VISIT_PAGE)
+        .where(Visit.id == visit_id, ShopperProfile.user_id == current_user.id)
+    )
+
+
+def my_visit_or_404(visit_id: int) -> Visit:
+    visit = db.session.scalars(my_visit_query(visit_id)).first()
     if visit is None:
         abort(404)
     return visit
@@ -159,7 +186,7 @@ def index() -> ResponseReturnValue:
 @roles_required(SHOPPER)
 def show(visit_id: int) -> ResponseReturnValue:
     """The briefing: where, when, the scenario, money, and the evidence to bring back."""
-    visit = _own_visit_or_404(_me(), visit_id)
+    visit = my_visit_or_404(visit_id)
     checklist = scoring_checklist(visit.checklist_version)
     photos = [q for q in checklist.questions() if q.type == "photo"]
     return render_template(

@@ -8,26 +8,43 @@ A shopper only reaches their own visits; anyone else gets 404.
 
 import json
 import re
+from collections.abc import Hashable
+from dataclasses import dataclass
 from typing import Any
 
-from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
-from flask_babel import format_currency, get_locale
+from flask_babel import format_currency, get_locale, get_translations
 from flask_babel import gettext as _
 from flask_login import current_user
+from jinja2 import pass_context
+from jinja2.runtime import Context, Macro
+from markupsafe import Markup
+from wtforms.fields.choices import SelectFieldBase
 
 import scoring
-from forms.builder import field_name
+from forms.builder import QuestionSlot, field_name
 
 from ..errors import DomainError
 from ..extensions import db
 from ..models import SHOPPER
+from ..models.answers import VisitDraft
 from ..models.waves import RETURNED, Visit
 from ..permissions import roles_required
 from ..services import evidence as evidence_service
 from ..services import visit_form as service
-from ..services.checklists_rows import json_number
-from .my_visits import _me, _own_visit_or_404, store_time
+from ..services.checklists_rows import derived, json_number
+from .my_visits import my_visit_or_404, my_visit_query, store_time
 
 bp = Blueprint("visit_form", __name__, url_prefix="/my")
 RECEIPT = "receipt"  # the file input of the receipt (the expenses card)
@@ -37,7 +54,7 @@ _TIMING_TEXT = re.compile(r"\b(seconds?|minutes?|mins?|secs?)\b|秒|分钟", re.
 
 
 def _visit(visit_id: int) -> Visit:
-    return _own_visit_or_404(_me(), visit_id)
+    return my_visit_or_404(visit_id)
 
 
 def _language() -> str | None:
@@ -179,9 +196,94 @@ def stopwatch_unit(question: scoring.Question) -> str | None:
     return "s" if re.search(r"(^|_)s\b|sec|秒", text) else None
 
 
+# --- markup kept between pages ---------------------------------------------------------
+
+# Blocks kept per form class (a published version, a language and a locale): a block
+# is a kilobyte or two, so this keeps under a megabyte per form class.
+QUESTION_BLOCKS_KEPT = 400
+_LOCALE_FRAGMENTS: dict[tuple[str, str], str] = {}
+
+
+def _keeping_markup() -> bool:
+    """Not while templates reload on change (development), or edits would not show."""
+    return not current_app.jinja_env.auto_reload
+
+
+def same_for_locale(macro: Macro) -> str:
+    """The markup of a template macro that depends on the page's language alone,
+    made once per locale. (A macro's output is Markup, so it is kept as it came.)"""
+    key = (macro.name, str(get_locale()))
+    found = _LOCALE_FRAGMENTS.get(key)
+    if found is None:
+        found = macro()
+        if _keeping_markup():
+            _LOCALE_FRAGMENTS[key] = found
+    return found
+
+
+@dataclass
+class QuestionBlocks:
+    """Renders each question with the template's macro. The block of a question shown
+    without an error or a reviewer's note depends on nothing but the question (fixed
+    for a published version, language and locale: the form class), whether it is
+    visible, which choices are ticked, whether its N/A box is, and how many photos it
+    has; so those blocks are kept by that, beside the form class. A field holding
+    typed text is rendered every time, as its text could be anything."""
+
+    kept: dict[Hashable, str]
+    visible: frozenset[str]
+    errors: dict[str, str]
+    photos: dict[str, list[str]]
+    notes: list[Any] | None
+
+    def __call__(self, macro: Macro, slot: QuestionSlot) -> str:
+        key = self._shown(slot)
+        found = None if key is None else self.kept.get(key)
+        if found is None:
+            found = macro(slot, self.visible, self.errors, self.photos, self.notes)
+            if key is not None and len(self.kept) < QUESTION_BLOCKS_KEPT:
+                self.kept[key] = found
+        return found
+
+    def _shown(self, slot: QuestionSlot) -> Hashable | None:
+        """What the block shows of this page, or None when it is not kept."""
+        key = slot.question.key
+        field, box = slot.field, slot.na_field
+        if self.errors.get(key) or self.notes:
+            return None
+        if isinstance(field, SelectFieldBase):
+            value: Hashable = tuple(choice.selected for choice in field.iter_choices())
+        elif field.type == "FileField":  # a file input never shows a value
+            value = ()
+        elif field._value() == "":
+            value = ""
+        else:
+            return None
+        ticked = None if box is None else (bool(box.data), box._value())
+        photos = len(self.photos.get(key, ())) if slot.question.type == "photo" else 0
+        return key, key in self.visible, value, ticked, photos
+
+
+@pass_context
+def _page_gettext(context: Context, text: str, **variables: Any) -> str:
+    """The page's ``_`` (Jinja's newstyle gettext): the page's translations looked up
+    once, in ``_render``, rather than at each of the page's many words."""
+    translated = context["page_translations"].ugettext(text)
+    if context.eval_ctx.autoescape:
+        translated = Markup(translated)  # noqa: S704 - a translation is markup, as in Jinja
+    return translated % variables  # type: ignore[no-any-return]
+
+
+def _question_blocks(checklist: scoring.Checklist, language: str | None) -> dict[Hashable, str]:
+    if not _keeping_markup():
+        return {}
+    return derived(checklist, ("question blocks", language, str(get_locale())), dict)
+
+
 def _render(
     visit: Visit,
     fields: dict[str, Any],
+    draft: VisitDraft | None,
     errors: dict[str, str] | None = None,
     status: int = 200,
     submission_id: str | None = None,
@@ -189,9 +291,7 @@ def _render(
     checklist = service.scoring_checklist(visit.checklist_version)
     form = service.form_for(checklist, fields, _language())
     visible = scoring.visible_keys(checklist, form.submitted())
-    draft = service.get_draft(visit)
-    photos = service.photo_answers(visit)
-    receipts = service.receipts(visit)
+    photos, receipts = service.uploaded(visit)
     notes = service.return_notes(visit) if visit.status == RETURNED else None
     comments = {s.key: fields.get(f"comment_{s.key}", "") for s in checklist.sections} | {
         "": fields.get(f"comment_{service.OVERALL}", "")
@@ -209,6 +309,12 @@ def _render(
             revision=draft.revision if draft else 0,
             saved_at=draft.saved_at if draft else None,
             photos=photos,
+            question_block=QuestionBlocks(
+                _question_blocks(checklist, _language()), visible, errors or {}, photos, notes
+            ),
+            same_for_locale=same_for_locale,
+            gettext=_page_gettext,
+            page_translations=get_translations(),
             receipts=receipts,
             money=format_currency,
             notes=notes,
@@ -223,17 +329,29 @@ def _render(
     )
 
 
+def _visit_and_draft(visit_id: int) -> tuple[Visit, VisitDraft | None]:
+    """The shopper's visit (as ``_visit``) with its draft, in one query."""
+    found = db.session.execute(
+        my_visit_query(visit_id)
+        .add_columns(VisitDraft)
+        .outerjoin(VisitDraft, VisitDraft.visit_id == Visit.id)
+    ).first()
+    if found is None:
+        abort(404)
+    return found[0], found[1]
+
+
 @bp.route("/visits/<int:visit_id>/form")
 @roles_required(SHOPPER)
 def form(visit_id: int) -> ResponseReturnValue:
-    visit = _visit(visit_id)
+    visit, draft = _visit_and_draft(visit_id)
     if visit.status not in service.EDITABLE:
         if visit.status == "assigned":
             flash(_("Please accept this visit first."), "info")
         else:
             flash(_("This visit has already been submitted."), "info")
         return redirect(url_for("my_visits.show", visit_id=visit.id))
-    return _render(visit, service.draft_answers(visit))
+    return _render(visit, service.form_state(visit, draft), draft)
 
 
 @bp.route("/visits/<int:visit_id>/draft", methods=["POST"])
@@ -317,7 +435,7 @@ def submit(visit_id: int) -> ResponseReturnValue:
         except DomainError:
             db.session.rollback()
         flash(_("Some answers need your attention; nothing you entered was lost."), "error")
-        return _render(visit, fields, invalid.errors, 422, submission_id)
+        return _render(visit, fields, service.get_draft(visit), invalid.errors, 422, submission_id)
     except DomainError as error:
         db.session.rollback()
         if _wants_json():
