@@ -87,9 +87,12 @@ def scene(make_client, make_region, make_store, make_user, make_shopper):
     w1, w2 = _wave(x, v1, "W1"), _wave(x, v2, "W2")
     wy = _wave(y, y_version, "WY")
     clock = iter(range(1, 1000))
+    # One "now" for the whole scene: read twice, a second could pass between two
+    # adjacent hour-long windows of one shopper and make them overlap.
+    now = utcnow().replace(microsecond=0)
 
     def visit(wave, store, shopper, answers, status=APPROVED, slot="midday", at=None):
-        start = at or utcnow().replace(microsecond=0) - timedelta(days=20, hours=next(clock))
+        start = at or now - timedelta(days=20, hours=next(clock))
         v = walk_to(make_visit(wave, store, start, shopper=shopper), status)
         v.slot = slot
         for key, value in answers.items():
@@ -113,7 +116,7 @@ def scene(make_client, make_region, make_store, make_user, make_shopper):
     windows = []
     for n, (wave, store, smile, greet, rating) in enumerate(pairs):
         # Both visits of a pair share their window; a shopper's windows two hours apart.
-        window = utcnow().replace(microsecond=0) - timedelta(days=30, hours=2 * n)
+        window = now - timedelta(days=30, hours=2 * n)
         windows.append(window)
         for i, shopper in enumerate((a, b)):
             answers = {"smile": smile[i], "greet": greet[i], "rating": rating[i], "notes": "x"}
