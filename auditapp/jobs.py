@@ -6,9 +6,7 @@ transaction commits, so a job never looks for rows that are not there yet.
 
 Handing a job over can fail (Redis down). What the request did is committed by then,
 so the failure is logged and never turns the request into an error: mail is queued
-again from its outbox (services/mail.retry_due, run by the worker every minute), and
-a job given ``if_not_queued`` calls that function with the same arguments instead, to
-record that it never started.
+again from its outbox (services/mail.retry_due, run by the worker every minute).
 """
 
 import functools
@@ -42,23 +40,18 @@ class _Job:
     path: str
     args: tuple[Any, ...]
     job_id: str | None
-    if_not_queued: str | None
 
 
-def enqueue(
-    path: str, *args: Any, job_id: str | None = None, if_not_queued: str | None = None
-) -> None:
+def enqueue(path: str, *args: Any, job_id: str | None = None) -> None:
     """Run the function at `path` ("auditapp.services.mail:deliver") after commit;
     inline mode runs it at once, inside the caller's transaction. A ``job_id`` names
     the job in RQ: while a job of that name waits or runs, queueing it again does
     nothing, so a sweep that re-queues lost work cannot pile up copies."""
     func = _resolve(path)
-    if if_not_queued is not None:
-        _resolve(if_not_queued)  # a typo fails here, not during an outage
     if _mode(current_app) == "inline":
         func(*args)
         return
-    db.session.info.setdefault(_PENDING, []).append(_Job(path, args, job_id, if_not_queued))
+    db.session.info.setdefault(_PENDING, []).append(_Job(path, args, job_id))
 
 
 def _resolve(path: str) -> Callable[..., Any]:
@@ -133,8 +126,6 @@ def _dispatch(app: Flask, jobs: list[_Job]) -> None:
                 )
         except Exception:
             app.logger.exception("background job %s could not be queued", job.path)
-            if job.if_not_queued is not None:
-                _not_queued(app, job.if_not_queued, job.args)
 
 
 _PENDING_STATES = {
@@ -151,13 +142,6 @@ def _waiting_or_running(queue: Queue, job_id: str) -> bool:
         return Job.fetch(job_id, connection=queue.connection).get_status() in _PENDING_STATES
     except NoSuchJobError:
         return False
-
-
-def _not_queued(app: Flask, path: str, args: tuple[Any, ...]) -> None:
-    try:
-        _resolve(path)(*args)
-    except Exception:
-        app.logger.exception("%s failed", path)
 
 
 def _in_app(app: Flask, path: str, args: tuple[Any, ...]) -> None:
