@@ -3,9 +3,10 @@
 Requests made by the pages' scripts (uploads, autosave, submit: they send JSON or
 ask for it) get every error as JSON, ``{"ok": false, "error": message}``, a 500
 included, so the script can show it next to the answer it concerns. A 500 says
-whether the request had already saved something: a failure after the commit (a
-job that could not be queued, a page that failed to draw) must not tell a shopper
-that what they sent was lost, or they would send it again."""
+whether the request had already saved something: a failure after a commit that
+wrote (a page that failed to draw) must not tell a shopper that what they sent was
+lost, or they would send it again. A database that cannot be reached answers 503
+with Retry-After: a moment later the same request succeeds."""
 
 import logging
 from typing import Any
