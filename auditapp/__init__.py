@@ -14,17 +14,19 @@ from .slow_clients import BoundedBodyReads
 
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
+    # The app factory is the composition root: the worker imports this package for
+    # create_app, so the package imports the app's modules only when it builds an app.
+    from . import cli, db_setup, errors, i18n, jobs, security, views  # noqa: F401 (jobs: listeners)
+    from .extensions import compress, csrf, db, limiter, login_manager, migrate
+    from .services.visits.photo_index import MAX_DISTANCE
+
     app = Flask(__name__, instance_relative_config=True)
     app.config.from_object(config.Defaults)
     app.config.from_pyfile("config.py", silent=True)
     app.config.from_prefixed_env("AUDITAPP")
     if test_config:
         app.config.from_mapping(test_config)
-    _finish_config(app)
-
-    from . import cli, db_setup, errors, i18n, jobs, security, views  # noqa: F401 (jobs: listeners)
-    from .extensions import compress, csrf, db, limiter, login_manager, migrate
-
+    _finish_config(app, MAX_DISTANCE)
     db.init_app(app)
     db_setup.init_app(app)
     migrate.init_app(
@@ -55,7 +57,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     return app
 
 
-def _finish_config(app: Flask) -> None:
+def _finish_config(app: Flask, max_photo_distance: int) -> None:
     """Derive what the plain settings leave open: database URL, secret key, the hosts
     the site answers to and where rate limits are counted."""
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
@@ -70,12 +72,10 @@ def _finish_config(app: Flask) -> None:
     if base.scheme not in ("http", "https") or not base.hostname:
         raise ValueError(f"BASE_URL must be an http(s) address: {app.config['BASE_URL']!r}")
     # A bad distance would otherwise fail every later submission with a photo.
-    from .services.photo_index import MAX_DISTANCE
-
     similar = int(app.config["INTEGRITY_SIMILAR_PHOTO_DISTANCE"])
-    if not 0 <= similar <= MAX_DISTANCE:
+    if not 0 <= similar <= max_photo_distance:
         raise ValueError(
-            f"INTEGRITY_SIMILAR_PHOTO_DISTANCE must lie in 0..{MAX_DISTANCE}, not {similar}"
+            f"INTEGRITY_SIMILAR_PHOTO_DISTANCE must lie in 0..{max_photo_distance}, not {similar}"
         )
     app.config["INTEGRITY_SIMILAR_PHOTO_DISTANCE"] = similar
     production = not (app.config.get("DEBUG") or app.config.get("TESTING"))

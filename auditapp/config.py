@@ -58,7 +58,7 @@ class Defaults:
     BASE_URL = "http://127.0.0.1:5000"  # see the module docstring
     EXTRA_HOSTS: list[str] | str = []
 
-    # Sign-in throttling (services/login_throttle.py): never a lock-out, a growing wait.
+    # Sign-in throttling (services/core/login_throttle.py): never a lock-out, a growing wait.
     # "Address" here is the client's network: the IPv4 address, or an IPv6 /64.
     LOGIN_FREE_FAILURES = 3  # per e-mail and address within LOGIN_THROTTLE_WINDOW
     LOGIN_ACCOUNT_FREE_FAILURES = 20  # per e-mail from addresses it did not sign in from

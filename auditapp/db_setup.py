@@ -8,6 +8,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from .extensions import db
+from .models.base import UTCDateTime
 
 
 def init_app(app: Flask) -> None:
@@ -56,8 +57,6 @@ def _configure_sqlite(engine: Engine, busy_timeout_seconds: int) -> None:
 
 def render_migration_item(type_: str, obj: Any, autogen_context: Any) -> str | bool:
     """Migrations spell our UTC column type as the plain DateTime it stores."""
-    from .models.base import UTCDateTime
-
     if type_ == "type" and isinstance(obj, UTCDateTime):
         return "sa.DateTime()"
     return False

@@ -1,8 +1,10 @@
 """Language choice: the user's saved preference, else the browser's, else English."""
 
 from flask import Flask, current_app, has_request_context, request, session
-from flask_babel import get_locale
+from flask_babel import format_datetime, get_locale
 from flask_login import current_user
+
+from forms.choices import ROLE_CHOICES, WEEKDAY_CHOICES, label
 
 from .config import LANGUAGES
 from .extensions import babel
@@ -33,9 +35,6 @@ def init_app(app: Flask) -> None:
 
 
 def init_filters(app: Flask) -> None:
-    from flask_babel import format_datetime
-
-    from forms.choices import ROLE_CHOICES, WEEKDAY_CHOICES, label
 
     app.add_template_filter(
         lambda value: format_datetime(value, "short") if value else "", "datetime"

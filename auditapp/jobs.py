@@ -29,6 +29,8 @@ from .extensions import db
 _pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="auditapp-job")
 _PENDING = "auditapp_pending_jobs"
 QUEUE = "auditapp"
+RUN_JOB = "auditapp.worker.run_job"  # what an RQ job calls: by name, so this module
+# need not import the worker, which builds an app
 
 
 def _mode(app: Flask) -> str:
@@ -43,7 +45,7 @@ class _Job:
 
 
 def enqueue(path: str, *args: Any, job_id: str | None = None) -> None:
-    """Run the function at `path` ("auditapp.services.mail:deliver") after commit;
+    """Run the function at `path` ("auditapp.services.core.mail:deliver") after commit;
     inline mode runs it at once, inside the caller's transaction. A ``job_id`` names
     the job in RQ: while a job of that name waits or runs, queueing it again does
     nothing, so a sweep that re-queues lost work cannot pile up copies."""
@@ -62,32 +64,7 @@ def _resolve(path: str) -> Callable[..., Any]:
     return func
 
 
-_worker_app: Flask | None = None
-
-
-def serve_jobs_with(app: Flask) -> None:
-    """Called by the job worker before it starts (worker.py): each job runs in a fork
-    of the worker, which then finds the app built and its modules imported instead of
-    spending a second or more building its own."""
-    global _worker_app
-    _worker_app = app
-
-
-def run_job(path: str, *args: Any) -> None:
-    """Entry point in a worker process: runs one job in the app."""
-    if _worker_app is None:  # a plain `rq worker`
-        from . import create_app
-
-        with create_app().app_context():
-            _call(path, args)
-        return
-    with _worker_app.app_context():
-        # The pooled connections came over the fork and belong to the worker.
-        db.engine.dispose(close=False)
-        _call(path, args)
-
-
-def _call(path: str, args: tuple[Any, ...]) -> None:
+def call(path: str, args: tuple[Any, ...]) -> None:
     try:
         _resolve(path)(*args)
         db.session.commit()
@@ -117,7 +94,7 @@ def _dispatch(app: Flask, jobs: list[_Job]) -> None:
                 _pool.submit(_in_app, app, job.path, job.args)
             elif not (job.job_id and _waiting_or_running(queue, job.job_id)):
                 queue.enqueue(
-                    run_job,
+                    RUN_JOB,
                     job.path,
                     *job.args,
                     job_id=job.job_id,
@@ -147,7 +124,7 @@ def _waiting_or_running(queue: Queue, job_id: str) -> bool:
 def _in_app(app: Flask, path: str, args: tuple[Any, ...]) -> None:
     with app.app_context():
         try:
-            _call(path, args)
+            call(path, args)
         except Exception:
             app.logger.exception("background job %s failed", path)
 

@@ -9,7 +9,7 @@ from flask import abort
 from flask_login import current_user
 from sqlalchemy import ColumnElement, false, or_, select, true
 
-from .extensions import db
+from .extensions import db, login_manager
 from .models import (
     ADMIN,
     AGENCY_ROLES,
@@ -38,8 +38,6 @@ def roles_required(*roles: str) -> Callable[[F], F]:
         @wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             if not current_user.is_authenticated:
-                from .extensions import login_manager
-
                 return login_manager.unauthorized()
             if current_user.role not in roles:
                 abort(404)

@@ -149,7 +149,8 @@ def build(db_path: Path, n_visits: int, seed: int) -> None:
     from auditapp.extensions import db
     from auditapp.models import Store
     from auditapp.models.waves import Wave
-    from auditapp.services import checklists, org
+    from auditapp.services.checklists import versions as checklists
+    from auditapp.services.org import records as org
     from bench.bulk_visits import insert_approved
 
     rng = random.Random(seed)
@@ -269,7 +270,7 @@ def _peak_mb() -> float:
 
 def child_export(db_path: Path, out: Path) -> dict[str, float]:
     from auditapp import create_app
-    from auditapp.services import report_exports
+    from auditapp.services.reporting import exports as report_exports
     from reports.tabular import csv_chunks
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{db_path}", "SECRET_KEY": "bench"})

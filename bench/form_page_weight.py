@@ -38,7 +38,8 @@ from auditapp import create_app  # noqa: E402
 from auditapp.extensions import db  # noqa: E402
 from auditapp.models import utcnow  # noqa: E402
 from auditapp.models.waves import ACCEPTED, ASSIGNED, PLANNED, Visit, Wave  # noqa: E402
-from auditapp.services import checklists, org  # noqa: E402
+from auditapp.services.checklists import versions as checklists  # noqa: E402
+from auditapp.services.org import records as org  # noqa: E402
 
 TYPES = ("yes_no", "choice", "multi", "scale", "nps", "number", "text", "photo", "date", "time")
 ASSETS = re.compile(r'<(?:script[^>]*\bsrc|link[^>]*\bhref)="([^"]+)"')

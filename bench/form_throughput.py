@@ -86,8 +86,10 @@ def build(folder: Path) -> dict[str, Any]:
     from auditapp.extensions import db
     from auditapp.models import utcnow
     from auditapp.models.waves import ACCEPTED, ASSIGNED, PLANNED, Visit, Wave
-    from auditapp.services import checklists, org, visit_form
-    from auditapp.services.passwords import hash_password
+    from auditapp.services.checklists import versions as checklists
+    from auditapp.services.core.passwords import hash_password
+    from auditapp.services.org import records as org
+    from auditapp.services.visits import form as visit_form
 
     app = create_app(app_config(folder))
     with app.app_context():

@@ -31,8 +31,10 @@ from auditapp import create_app  # noqa: E402
 from auditapp.extensions import db  # noqa: E402
 from auditapp.models import REVIEWER, utcnow  # noqa: E402
 from auditapp.models.waves import ACCEPTED, ASSIGNED, PLANNED, Visit, Wave  # noqa: E402
-from auditapp.services import checklists, org, visit_form  # noqa: E402
-from auditapp.services.passwords import hash_password  # noqa: E402
+from auditapp.services.checklists import versions as checklists  # noqa: E402
+from auditapp.services.core.passwords import hash_password  # noqa: E402
+from auditapp.services.org import records as org  # noqa: E402
+from auditapp.services.visits import form as visit_form  # noqa: E402
 
 PASSWORD = "load-password-2026"  # noqa: S105 - a throw-away deployment's accounts
 SHOPPERS_PER_STORE = 10

@@ -1,4 +1,4 @@
-"""Benchmark: near-duplicate photo lookups (services/photo_index.py) among 1,000,000
+"""Benchmark: near-duplicate photo lookups (services/visits/photo_index.py) among 1,000,000
 stored photo hashes of one client.
 
     .venv/bin/python bench/photo_index.py                  # SQLite, 1,000,000 hashes
@@ -48,7 +48,9 @@ from sqlalchemy import create_engine, inspect, text  # noqa: E402
 from auditapp import create_app  # noqa: E402
 from auditapp.extensions import db  # noqa: E402
 from auditapp.models.waves import Visit, Wave  # noqa: E402
-from auditapp.services import checklists, org, photo_index  # noqa: E402
+from auditapp.services.checklists import versions as checklists  # noqa: E402
+from auditapp.services.org import records as org  # noqa: E402
+from auditapp.services.visits import photo_index  # noqa: E402
 
 VISITS = 1000
 CHUNK = 50_000

@@ -1,10 +1,10 @@
 """Region report data for a wave of 10,000 stores × 4 approved visits × 60 questions.
 
-    .venv/bin/python bench/report_data.py                  # SQLite, 5 runs
+    .venv/bin/python bench/report_rows.py                  # SQLite, 5 runs
     BENCH_PG_URL=postgresql+psycopg://postgres@127.0.0.1:5432/scratch \\
-        .venv/bin/python bench/report_data.py --reset-pg   # and PostgreSQL
-    .venv/bin/python bench/report_data.py --stores 1000 --runs 3
-    .venv/bin/python bench/report_data.py --smoke          # 200 stores, 2 runs, SQLite only
+        .venv/bin/python bench/report_rows.py --reset-pg   # and PostgreSQL
+    .venv/bin/python bench/report_rows.py --stores 1000 --runs 3
+    .venv/bin/python bench/report_rows.py --smoke          # 200 stores, 2 runs, SQLite only
 
 Builds its own data (seeded): a client with a region tree (one national region, 10
 regions, 100 areas), the stores, a published 60-question checklist (six weighted
@@ -13,7 +13,7 @@ sections of nine yes/no questions and one choice; the first yes/no is critical w
 and, per store and wave, four approved visits with their exact scores, grades and
 results. The last wave's visits also have their section results (6 per visit) and
 question results (60 per visit, 2.4 million rows at full size): what
-services/results.py writes at approval, and the per-(wave, store, question) sums it
+services/visits/results.py writes at approval, and the per-(wave, store, question) sums it
 keeps (600,000 rows), filled by its rebuild_question_summary. Rows go in with
 SQLAlchemy Core bulk inserts, into a temporary SQLite file migrated like production,
 and into PostgreSQL when BENCH_PG_URL is set (an empty database, or pass --reset-pg
@@ -57,7 +57,11 @@ from auditapp.extensions import db  # noqa: E402
 from auditapp.models import Region, Store, User  # noqa: E402
 from auditapp.models.results import VisitQuestionResult, VisitSectionResult  # noqa: E402
 from auditapp.models.waves import Wave  # noqa: E402
-from auditapp.services import checklists, org, publishing, report_data, results  # noqa: E402
+from auditapp.services.checklists import versions as checklists  # noqa: E402
+from auditapp.services.follow_up import publishing  # noqa: E402
+from auditapp.services.org import records as org  # noqa: E402
+from auditapp.services.reporting import rows as report_rows  # noqa: E402
+from auditapp.services.visits import results  # noqa: E402
 from bench.bulk_visits import insert_approved  # noqa: E402
 from reports import data  # noqa: E402
 
@@ -377,9 +381,9 @@ class Phases:
     """Wall time per step of the report, by wrapping the service's loaders."""
 
     STEPS = (
-        ("visit_rows", report_data),
-        ("section_rows", report_data),
-        ("wave_question_rows", report_data),
+        ("visit_rows", report_rows),
+        ("section_rows", report_rows),
+        ("wave_question_rows", report_rows),
         ("region_scores", data),
         ("region_report", data),
     )
@@ -425,7 +429,7 @@ def time_report(
                 user = db.session.get(User, ids["manager"])
                 _ = (region.path, wave.client_id, user.role, user.regions)  # as a request has
                 started, used = time.perf_counter(), time.process_time()
-                report = report_data.region_report(region, wave, user)
+                report = report_rows.region_report(region, wave, user)
                 times.append(time.perf_counter() - started)
                 cpu.append(time.process_time() - used)
     return times, cpu, report, phases

@@ -10,7 +10,7 @@ and uploads folder): its first wave has 30-odd stores with 1-4 approved visits o
 27-question checklist each, comments and photo thumbnails.
 
 **Single**: in a child process, every store of the wave with approved visits, in
-Chinese, ``--rounds`` times: the data (``report_data.store_scorecard``) and the PDF
+Chinese, ``--rounds`` times: the data (``scorecards.store_scorecard``) and the PDF
 (``scorecards.store_scorecard_pdf``) timed apart; median, 90th percentile and max.
 Budget: median of the whole at most 1 s.
 
@@ -99,17 +99,17 @@ def _app_objects() -> tuple[Any, Any, Any, list[Any]]:
 
 
 def child_single(rounds: int) -> dict[str, Any]:
-    from auditapp.services import report_data, scorecards
+    from auditapp.services.scorecards import pdfs as scorecards
 
     _app, wave, admin, stores = _app_objects()
     scorecards.store_scorecard_pdf(
-        report_data.store_scorecard(stores[0], wave, admin, "zh_Hans"), "zh_Hans"
+        scorecards.store_scorecard(stores[0], wave, admin, "zh_Hans"), "zh_Hans"
     )
     data_s, pdf_s, total_s, sizes = [], [], [], []
     for _ in range(rounds):
         for store in stores:
             start = time.perf_counter()
-            card = report_data.store_scorecard(store, wave, admin, "zh_Hans")
+            card = scorecards.store_scorecard(store, wave, admin, "zh_Hans")
             middle = time.perf_counter()
             pdf = scorecards.store_scorecard_pdf(card, "zh_Hans", wave.checklist_version.decimals)
             end = time.perf_counter()
@@ -129,7 +129,7 @@ def child_single(rounds: int) -> dict[str, Any]:
 
 
 def child_part(batch_id: str, part: int, count: int, parts: int) -> dict[str, Any]:
-    from auditapp.services import scorecards
+    from auditapp.services.scorecards import pdfs as scorecards
 
     _app, wave, admin, stores = _app_objects()
     ids = [stores[i % len(stores)].id for i in range(count)]

@@ -133,7 +133,7 @@ def _timezone(form: FlaskForm, field: Field) -> None:
 
 
 # The longest text each store and shopper field takes (the columns' sizes). The forms
-# below and the CSV/XLSX imports (services/imports.py) both apply them.
+# below and the CSV/XLSX imports (services/org/imports.py) both apply them.
 STORE_TEXT_LIMITS = {
     "code": 32,
     "name": 200,

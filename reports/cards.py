@@ -1,7 +1,7 @@
 """What a store scorecard and a region report show, as plain frozen data.
 
 The data layer (reports/data.py, filled from the database by
-auditapp/services/report_data.py) builds these; the HTML dashboards and the PDFs
+auditapp/services/reporting/rows.py) builds these; the HTML dashboards and the PDFs
 (reports/render.py) only lay them out. Numbers stay exact (Fraction) until a
 template rounds them for display (half-up, SCORING.md), so a page and its PDF can
 never disagree.

@@ -5,7 +5,7 @@ reports/rollups.py (visits → stores → regions → client, ranks, early warni
 reports/breakdowns.py (sections, questions, grades, tags) and reports/periods.py
 (months, quarters, years, custom ranges); this module re-exports them and assembles a
 RegionReport or a StoreScorecard from plain DataFrames, so the database side
-(auditapp/services/report_data.py) only loads rows.
+(auditapp/services/reporting/rows.py) only loads rows.
 
 Rules decided here (beyond those of the modules above):
 

@@ -22,8 +22,9 @@ from auditapp import clock, create_app
 from auditapp.db_setup import DEFERRED_BEGIN
 from auditapp.extensions import db, limiter
 from auditapp.models import Client, Region, ShopperProfile, Store, User
-from auditapp.services import checklists_rows, org
-from auditapp.services.passwords import hash_password
+from auditapp.services.checklists import rows as checklists_rows
+from auditapp.services.core.passwords import hash_password
+from auditapp.services.org import records as org
 
 PASSWORD = "correct horse battery"
 _HASH_CACHE: dict[str, str] = {}

@@ -152,7 +152,7 @@ class Evidence(db.Model):
 class PhotoHashBand(db.Model):
     """One 16-bit quarter of a photo's difference hash, indexed per client, so photos
     within a few bits of a new one are found without scanning every stored hash
-    (multi-index hashing: auditapp/services/photo_index.py)."""
+    (multi-index hashing: auditapp/services/visits/photo_index.py)."""
 
     __tablename__ = "photo_hash_band"
 

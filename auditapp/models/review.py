@@ -23,7 +23,7 @@ from .base import UTCDateTime, in_list, utcnow
 from .users import User
 from .waves import Visit
 
-# One code per integrity check (services/integrity.py says what each means).
+# One code per integrity check (services/visits/integrity.py says what each means).
 FLAG_CODES = (
     "outside_window",
     "outside_hours",

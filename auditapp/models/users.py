@@ -161,7 +161,7 @@ class ShopperProfile(db.Model):
     max_travel_km: Mapped[int] = mapped_column(Integer, default=30)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     notes: Mapped[str] = mapped_column(Text, default="")
-    # The secret in the address of the shopper's calendar feed (services/calendar.py);
+    # The secret in the address of the shopper's calendar feed (services/core/calendar.py);
     # a new one revokes the old address.
     calendar_token: Mapped[str] = mapped_column(String(64), default=new_calendar_token)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

@@ -118,7 +118,7 @@ class Wave(db.Model):
     purchase: Mapped[str] = mapped_column(Text, default="")
     questions_to_ask: Mapped[str] = mapped_column(Text, default="")
     # Results reach the client's managers only once published: at publish_at when a
-    # coordinator schedules it (services/publishing.py publishes due waves), or at once.
+    # coordinator schedules it (services/follow_up/publishing.py publishes due waves), or at once.
     publish_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     published_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
@@ -192,7 +192,7 @@ class Visit(db.Model):
     original_score_exact: Mapped[str | None] = mapped_column(String(100))
     original_result: Mapped[str | None] = mapped_column(String(8))
     original_grade: Mapped[str | None] = mapped_column(String(100))
-    # 0..100 from the integrity checks run at submission (services/integrity.py).
+    # 0..100 from the integrity checks run at submission (services/visits/integrity.py).
     integrity_score: Mapped[int | None] = mapped_column(Integer)
     reviewer_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
     approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

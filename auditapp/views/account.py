@@ -13,7 +13,7 @@ from ..errors import DomainError
 from ..extensions import db
 from ..models import LoginEvent
 from ..security import keep_signed_in
-from ..services import accounts
+from ..services.core import accounts
 
 bp = Blueprint("account", __name__, url_prefix="/account")
 

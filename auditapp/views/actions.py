@@ -1,7 +1,7 @@
 """Corrective actions: the store's list, one action and its steps, its photos, and the
 "did the fix stick?" report of repeat findings.
 
-Rules decided here (the rules of actions themselves are in services/actions.py):
+Rules decided here (the rules of actions themselves are in services/follow_up/actions.py):
 
 - Readers are admins, coordinators (their clients), regional managers (their regions'
   stores) and store managers (their stores); the client's managers see only actions of
@@ -70,10 +70,11 @@ from ..permissions import (
     region_scope,
     roles_required,
 )
-from ..services import actions, follow_up_files
-from ..services import evidence as evidence_service
-from ..services.evidence import EvidenceRejected
-from ..services.publishing import published_waves
+from ..services.core.visibility import published_waves
+from ..services.follow_up import actions
+from ..services.follow_up import files as follow_up_files
+from ..services.visits import evidence as evidence_service
+from ..services.visits.evidence import EvidenceRejected
 from .params import id_arg, page_arg
 
 bp = Blueprint("actions", __name__, url_prefix="/actions")

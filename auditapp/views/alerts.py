@@ -32,7 +32,7 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..models.alerts import DELIVERIES, Notification
-from ..services import alerts
+from ..services.follow_up import alerts
 from . import safe_next
 from .params import page_arg
 

@@ -1,7 +1,7 @@
 """Appeals: a store's manager disputes a finding of a published visit from their
 phone; the agency's coordinator upholds or rejects it at a desk.
 
-Rules decided here (the rules of appeals themselves are in services/appeals.py):
+Rules decided here (the rules of appeals themselves are in services/appeals/cases.py):
 
 - Store and regional managers file appeals and follow their stores' appeals;
   admins and coordinators read their clients' appeals and decide them. Everyone else,
@@ -38,13 +38,13 @@ from ..models import ADMIN, Client, FollowUpFile, User
 from ..models.follow_up import APPEAL_PENDING, APPEAL_STATUSES, Appeal
 from ..models.waves import Visit, Wave
 from ..permissions import client_scope, roles_required
-from ..services import appeals as service
-from ..services import evidence as evidence_service
-from ..services.checklists import scoring_checklist
-from ..services.follow_up_files import MAX_FILES, photo_response, photos
-from ..services.pseudonyms import pseudonym
-from ..services.review_screen import score_text
-from ..services.visit_answers import answer_fields, form_for, stored_answers
+from ..services.appeals import cases as service
+from ..services.checklists.versions import scoring_checklist
+from ..services.core.pseudonyms import pseudonym
+from ..services.follow_up.files import MAX_FILES, photo_response, photos
+from ..services.review.screen import score_text
+from ..services.visits import evidence as evidence_service
+from ..services.visits.answers import answer_fields, form_for, stored_answers
 from .params import id_arg
 
 bp = Blueprint("appeals", __name__, url_prefix="/appeals")

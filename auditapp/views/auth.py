@@ -11,7 +11,7 @@ from forms.auth import ForgotPasswordForm, LoginForm, NewPasswordForm
 
 from ..errors import DomainError
 from ..extensions import db, limiter
-from ..services import accounts
+from ..services.core import accounts
 from . import safe_next
 
 bp = Blueprint("auth", __name__)

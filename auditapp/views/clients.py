@@ -8,12 +8,12 @@ from sqlalchemy import func, or_, select
 
 from forms.org import ClientForm, RegionForm
 
-from ..errors import DomainError
 from ..extensions import db
 from ..models import ADMIN, COORDINATOR, Client, Region, Store
 from ..permissions import client_scope, get_client_or_404, get_region_or_404, roles_required
-from ..services import org
+from ..services.org import records as org
 from .params import page_arg
+from .transaction import Outcome, transaction
 
 bp = Blueprint("clients", __name__, url_prefix="/clients")
 
@@ -41,16 +41,14 @@ def index() -> ResponseReturnValue:
 @roles_required(ADMIN)
 def create() -> ResponseReturnValue:
     form = ClientForm()
+    saved = Outcome()
     if form.validate_on_submit():
-        try:
+        with transaction(form.code) as saved:
             client = org.save_client(None, form.data)
-        except DomainError as error:
-            form.code.errors.append(str(error))
-        else:
-            db.session.commit()
+        if saved:
             flash(_("Client %(name)s created.", name=client.name), "success")
             return redirect(url_for("clients.show", client_id=client.id))
-    return render_template("admin/client_form.html", form=form, client=None)
+    return render_template("admin/client_form.html", form=form, client=None), saved.status
 
 
 @bp.route("/<int:client_id>")
@@ -75,16 +73,14 @@ def show(client_id: int) -> ResponseReturnValue:
 def edit(client_id: int) -> ResponseReturnValue:
     client = get_client_or_404(current_user, client_id)
     form = ClientForm(obj=client)
+    saved = Outcome()
     if form.validate_on_submit():
-        try:
+        with transaction(form.code) as saved:
             org.save_client(client, form.data)
-        except DomainError as error:
-            form.code.errors.append(str(error))
-        else:
-            db.session.commit()
+        if saved:
             flash(_("Saved."), "success")
             return redirect(url_for("clients.show", client_id=client.id))
-    return render_template("admin/client_form.html", form=form, client=client)
+    return render_template("admin/client_form.html", form=form, client=client), saved.status
 
 
 def _region_form(client: Client, region: Region | None) -> RegionForm:
@@ -99,16 +95,12 @@ def _region_form(client: Client, region: Region | None) -> RegionForm:
     return form
 
 
-def _save_region(client: Client, region: Region | None, form: RegionForm) -> Region | None:
+def _save_region(client: Client, region: Region | None, form: RegionForm) -> Outcome:
     parent = None
     if form.parent_id.data:
         parent = get_region_or_404(current_user, form.parent_id.data)
-    try:
-        saved = org.save_region(region, client, {**form.data, "parent": parent})
-    except DomainError as error:
-        form.code.errors.append(str(error))
-        return None
-    db.session.commit()
+    with transaction(form.code) as saved:
+        org.save_region(region, client, {**form.data, "parent": parent})
     return saved
 
 
@@ -117,10 +109,14 @@ def _save_region(client: Client, region: Region | None, form: RegionForm) -> Reg
 def create_region(client_id: int) -> ResponseReturnValue:
     client = get_client_or_404(current_user, client_id)
     form = _region_form(client, None)
-    if form.validate_on_submit() and _save_region(client, None, form):
-        flash(_("Region created."), "success")
-        return redirect(url_for("clients.show", client_id=client.id))
-    return render_template("admin/region_form.html", form=form, client=client, region=None)
+    saved = Outcome()
+    if form.validate_on_submit():
+        saved = _save_region(client, None, form)
+        if saved:
+            flash(_("Region created."), "success")
+            return redirect(url_for("clients.show", client_id=client.id))
+    page = render_template("admin/region_form.html", form=form, client=client, region=None)
+    return page, saved.status
 
 
 @bp.route("/regions/<int:region_id>/edit", methods=["GET", "POST"])
@@ -128,7 +124,11 @@ def create_region(client_id: int) -> ResponseReturnValue:
 def edit_region(region_id: int) -> ResponseReturnValue:
     region = get_region_or_404(current_user, region_id)
     form = _region_form(region.client, region)
-    if form.validate_on_submit() and _save_region(region.client, region, form):
-        flash(_("Saved."), "success")
-        return redirect(url_for("clients.show", client_id=region.client_id))
-    return render_template("admin/region_form.html", form=form, client=region.client, region=region)
+    saved = Outcome()
+    if form.validate_on_submit():
+        saved = _save_region(region.client, region, form)
+        if saved:
+            flash(_("Saved."), "success")
+            return redirect(url_for("clients.show", client_id=region.client_id))
+    page = render_template("admin/region_form.html", form=form, client=region.client, region=region)
+    return page, saved.status

@@ -33,9 +33,9 @@ from ..models import (
 )
 from ..models.waves import APPROVED, Visit, Wave
 from ..permissions import may_see_evidence, roles_required, store_scope
-from ..services import evidence as evidence_service
-from ..services.evidence import EvidenceRejected
-from ..services.publishing import published_waves
+from ..services.core.visibility import published_waves
+from ..services.visits import evidence as evidence_service
+from ..services.visits.evidence import EvidenceRejected
 
 bp = Blueprint("evidence", __name__)
 

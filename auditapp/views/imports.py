@@ -14,7 +14,7 @@ from flask_babel import gettext as _
 from forms.org import ConfirmImportForm, ImportForm
 
 from ..extensions import db
-from ..services.imports import ImportReport
+from ..services.org.imports import ImportReport
 
 
 def import_flow(

@@ -5,13 +5,13 @@ Rules decided here:
 - Only store managers, and only their own stores (permissions.store_scope): anyone
   else gets 404 here (regional managers and the agency read /reports/). A manager of
   one store lands straight on it; a manager of several picks one.
-- Only published waves count (services/publishing.py): a wave not yet published is
+- Only published waves count (services/follow_up/publishing.py): a wave not yet published is
   not offered, and its visits are 404 even for the store's own manager.
 - The store page shows the latest published wave (or the one picked): the store's
   score with its change and rank, what to improve, the trend, the visits, and the
   store's open corrective actions and appeals. A visit page lists the questions that
   lost points first (each with its action and the way to appeal it), then the rest.
-- The shopper is only ever a pseudonym (services/pseudonyms.py).
+- The shopper is only ever a pseudonym (services/core/pseudonyms.py).
 """
 
 from dataclasses import dataclass
@@ -33,14 +33,15 @@ from ..models import STORE_MANAGER, ActionFinding, Appeal, CorrectiveAction, Sto
 from ..models.follow_up import ACTION_ACTIVE, ACTION_RESOLVED
 from ..models.waves import APPROVED, Visit, Wave
 from ..permissions import get_store_or_404, roles_required, store_scope
-from ..services import appeals, report_data
-from ..services.actions import STATUS_LABELS as ACTION_LABELS
-from ..services.appeals import STATUS_LABELS as APPEAL_LABELS
-from ..services.pseudonyms import pseudonym
-from ..services.report_visits import visit_details
-from ..services.results import parse_exact
-from . import report_charts
+from ..services.appeals import cases as appeals
+from ..services.appeals.cases import STATUS_LABELS as APPEAL_LABELS
+from ..services.core.pseudonyms import pseudonym
+from ..services.follow_up.actions import STATUS_LABELS as ACTION_LABELS
+from ..services.reporting.visits import visit_details
+from ..services.scorecards import pdfs as scorecards
+from ..services.visits.results import parse_exact
 from .params import id_arg
+from .reports import charts as report_charts
 
 bp = Blueprint("my_store", __name__, url_prefix="/my-store")
 RECENT_VISITS = 20
@@ -104,7 +105,7 @@ def store(store_id: int) -> ResponseReturnValue:
         wave = next((w for w in waves if w.id == wave_id), None)
         if wave is None:
             abort(404)
-    card = report_data.store_scorecard(shop, wave, user, _language()) if wave else None
+    card = scorecards.store_scorecard(shop, wave, user, _language()) if wave else None
     return render_template(
         "my_store/store.html",
         store=shop,

@@ -36,10 +36,12 @@ from ..extensions import db
 from ..models import SHOPPER, ShopperProfile, Store, utcnow
 from ..models.waves import ACCEPTED, ASSIGNED, IN_PROGRESS, PLANNED, RETURNED, Visit
 from ..permissions import roles_required
-from ..services import assignments, calendar, visit_form
-from ..services.checklists import scoring_checklist
-from ..services.links import external_url, site_host
-from ..services.scheduling import exclusion_reasons, shopboard
+from ..services.checklists.versions import scoring_checklist
+from ..services.core import calendar
+from ..services.core.links import external_url, site_host
+from ..services.visits import form as visit_form
+from ..services.waves import assignments
+from ..services.waves.scheduling import exclusion_reasons, shopboard
 
 bp = Blueprint("my_visits", __name__, url_prefix="/my")
 

@@ -4,7 +4,7 @@ their own earnings on their phone.
 
 Everything is scoped to the user's clients: a run, line, client or wave outside that
 scope is not found (404), as is every page here for reviewers and client staff. The
-service (services/pay.py) holds the rules; the views turn its refusals into messages.
+service (services/pay/ledger.py) holds the rules; the views turn its refusals into messages.
 """
 
 from datetime import datetime
@@ -31,7 +31,7 @@ from ..models import ADMIN, COORDINATOR, SHOPPER, Client, ShopperProfile, User
 from ..models.pay import PayLine, PaymentRun
 from ..models.waves import Visit, Wave
 from ..permissions import can_export, client_scope, get_client_or_404, roles_required
-from ..services import pay
+from ..services.pay import ledger as pay
 from .params import id_arg, id_list, page_arg
 
 bp = Blueprint("payments", __name__)

@@ -1,4 +1,4 @@
-"""Result exports (services/report_exports.py): a page of the waves in the user's
+"""Result exports (services/reporting/exports.py): a page of the waves in the user's
 scope with their download links, and the download itself.
 
 Rules decided here:
@@ -42,7 +42,7 @@ from reports.tabular import XLSX_MIME, csv_chunks, write_xlsx
 from ..extensions import db
 from ..models import ADMIN, COORDINATOR, REGIONAL_MANAGER, REVIEWER, SHOPPER, STORE_MANAGER
 from ..permissions import can_export, roles_required
-from ..services import report_exports
+from ..services.reporting import exports as report_exports
 from .params import id_arg, page_arg
 
 bp = Blueprint("results", __name__, url_prefix="/results")

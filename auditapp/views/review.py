@@ -29,10 +29,12 @@ from ..extensions import db
 from ..models.review import FLAG_CODES
 from ..models.waves import Visit, Wave
 from ..permissions import client_scope, get_client_or_404, get_region_or_404, roles_required
-from ..services import review as actions
-from ..services import review_flags, review_queue, review_screen
-from ..services.lifecycle import STATUS_LABELS
-from ..services.visit_answers import answer_fields, form_for
+from ..services.core.lifecycle import STATUS_LABELS
+from ..services.review import decisions as actions
+from ..services.review import flags as review_flags
+from ..services.review import queue as review_queue
+from ..services.review import screen as review_screen
+from ..services.visits.answers import answer_fields, form_for
 from . import safe_next
 from .params import id_list, page_arg
 

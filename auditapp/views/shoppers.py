@@ -24,9 +24,11 @@ from ..models import (
     utcnow,
 )
 from ..permissions import can_export, client_scope, get_shopper_or_404, roles_required
-from ..services import calendar, exports, imports, org
-from ..services import calibration as calibration_service
-from ..services.imports import conflict_stores
+from ..services.core import calendar
+from ..services.org import exports, imports
+from ..services.org import records as org
+from ..services.org.imports import conflict_stores
+from ..services.visits import calibration as calibration_service
 from .imports import import_flow
 from .params import page_arg
 

@@ -35,7 +35,8 @@ from ..permissions import (
     roles_required,
     store_scope,
 )
-from ..services import exports, imports, org
+from ..services.org import exports, imports
+from ..services.org import records as org
 from .imports import import_flow
 from .params import id_arg, page_arg
 

@@ -18,7 +18,8 @@ from ..models import ADMIN, LoginEvent, OutboxMail, Region, Store, User
 from ..models import Client as ClientModel
 from ..permissions import get_user_or_404, roles_required
 from ..security import keep_signed_in
-from ..services import accounts, mail, org
+from ..services.core import accounts, mail
+from ..services.org import records as org
 from .params import page_arg, parse_id
 
 bp = Blueprint("users", __name__, url_prefix="/users")

@@ -41,9 +41,9 @@ from ..models import SHOPPER
 from ..models.answers import VisitDraft
 from ..models.waves import RETURNED, Visit
 from ..permissions import roles_required
-from ..services import evidence as evidence_service
-from ..services import visit_form as service
-from ..services.checklists_rows import derived, json_number
+from ..services.checklists.rows import derived, json_number
+from ..services.visits import evidence as evidence_service
+from ..services.visits import form as service
 from .my_visits import my_visit_or_404, my_visit_query, store_time
 
 bp = Blueprint("visit_form", __name__, url_prefix="/my")

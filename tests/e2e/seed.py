@@ -9,7 +9,8 @@ change to an unrelated area (shoppers, waves) cannot break them.
 
 from auditapp import create_app
 from auditapp.extensions import db
-from auditapp.services import accounts, org
+from auditapp.services.core import accounts
+from auditapp.services.org import records as org
 
 PASSWORD = "demo-password-2026"
 CLIENTS = (("JADE", "Jade Mart 玉市"), ("EVER", "Evergreen Bank 长青银行"))

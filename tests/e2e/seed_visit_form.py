@@ -15,7 +15,9 @@ from auditapp import create_app
 from auditapp.extensions import db
 from auditapp.models import Client, utcnow
 from auditapp.models.waves import ACCEPTED, ASSIGNED, PLANNED, Visit, Wave
-from auditapp.services import accounts, checklists, org
+from auditapp.services.checklists import versions as checklists
+from auditapp.services.core import accounts
+from auditapp.services.org import records as org
 
 SHOPPER = "shopper.offline@demo.auditapp.cn"
 PASSWORD = "demo-password-2026"

@@ -48,7 +48,7 @@ MEASURE = """([selector, tap]) => {
 
 # The review queue, its oldest waiting visit, its oldest flagged one, and visits whose
 # flags list findings with links (the demo's running wave has submitted visits, some
-# done carelessly on purpose: a photo used twice, a comment copied; demo_visits.py).
+# done carelessly on purpose: a photo used twice, a comment copied; demo/visits.py).
 REVIEW_PAGES = [
     "/review/",
     "first:/review/|#queue td a",

@@ -20,7 +20,7 @@ from auditapp.models.follow_up import (
     ACTION_RESOLVED,
     ACTION_VERIFIED,
 )
-from auditapp.services import actions
+from auditapp.services.follow_up import actions
 from tests.conftest import count_queries, csrf_token, login, page_text
 from tests.web import evidence_images
 from tests.web.test_actions import SHOPPER_NAME, at, only, publish, visit

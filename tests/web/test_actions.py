@@ -1,4 +1,4 @@
-"""Corrective actions from published visits (services/actions.py): which answers open,
+"""Corrective actions from published visits (services/follow_up/actions.py): which answers open,
 reopen and verify them, their due dates and owners, the steps people take, who sees
 them, and the "did the fix stick?" report.
 
@@ -42,10 +42,12 @@ from auditapp.models.follow_up import (
     ACTION_WITHDRAWN,
 )
 from auditapp.models.waves import APPROVED, Visit, Wave
-from auditapp.services import actions, checklists, follow_up_files
-from auditapp.services.actions import ActionInvalid, ActionRefused
-from auditapp.services.evidence import EvidenceRejected
-from auditapp.services.results import record_results
+from auditapp.services.checklists import versions as checklists
+from auditapp.services.follow_up import actions
+from auditapp.services.follow_up import files as follow_up_files
+from auditapp.services.follow_up.actions import ActionInvalid, ActionRefused
+from auditapp.services.visits.evidence import EvidenceRejected
+from auditapp.services.visits.results import record_results
 from tests.web import evidence_images
 from tests.web.statuses import new_visit, walk_to
 
@@ -679,8 +681,8 @@ def test_the_repeats_report_keeps_to_the_readers_scope(history):
 
 
 def test_publishing_a_wave_records_its_findings(w):
-    pytest.importorskip("auditapp.services.alerts")
-    from auditapp.services import publishing
+    pytest.importorskip("auditapp.services.follow_up.alerts")
+    from auditapp.services.follow_up import publishing
 
     visit(w, w.waves[0], w.a, clean="no")
     with w.app.test_request_context():

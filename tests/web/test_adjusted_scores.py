@@ -1,4 +1,4 @@
-"""Shopper-adjusted store scores (services/adjusted_scores.py) on the store page, the
+"""Shopper-adjusted store scores (services/reporting/adjusted_scores.py) on the store page, the
 region report, its ranking and the two PDFs, for a client that turns them on.
 
 The world is the report tests' (client REVW: North ── N1, North area ── NA1; South ──
@@ -34,8 +34,10 @@ from auditapp.errors import NotFound
 from auditapp.extensions import db
 from auditapp.models import Store, utcnow
 from auditapp.models.waves import Wave
-from auditapp.services import adjusted_scores, report_data, review
-from auditapp.services.scorecards import store_scorecard_pdf
+from auditapp.services.reporting import adjusted_scores
+from auditapp.services.review import decisions as review
+from auditapp.services.scorecards import pdfs as scorecards
+from auditapp.services.scorecards.pdfs import store_scorecard_pdf
 from reports.adjusted import adjusted_store_scores
 from reports.cards import Stat, StoreRow
 from reports.render import number
@@ -284,7 +286,7 @@ def test_the_batch_scorecards_print_the_adjusted_score(aw, client, tmp_path):
 def test_the_chinese_scorecard_prints_the_adjusted_score(aw, app, tmp_path):
     figure = number(Fraction(repr(expected(WINTER, SPRING)["S1"][0])))
     with app.test_request_context():
-        card = report_data.store_scorecard(aw.store_south, aw.wave, aw.coordinator, "zh_Hans")
+        card = scorecards.store_scorecard(aw.store_south, aw.wave, aw.coordinator, "zh_Hans")
         scores = adjusted_scores.for_wave(aw.wave, aw.coordinator)
         pdf = store_scorecard_pdf(card, "zh_Hans", 1, scores)
         plain = store_scorecard_pdf(card, "zh_Hans", 1)

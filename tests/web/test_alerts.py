@@ -1,4 +1,4 @@
-"""Alerts from services/alerts.py: each kind reaches exactly the active users whose
+"""Alerts from services/follow_up/alerts.py: each kind reaches exactly the active users whose
 scope holds the store (and nobody else), once, by the delivery each user chose; the
 daily digest is one mail per user, once; overdue actions and appeals are alerted once
 per due date; `flask follow-up tick` publishes scheduled waves and sweeps.
@@ -33,8 +33,9 @@ from auditapp.models import (
 from auditapp.models.answers import VisitAnswer
 from auditapp.models.follow_up import APPEAL_PENDING, APPEAL_UPHELD
 from auditapp.models.waves import APPROVED, Visit, Wave
-from auditapp.services import alerts, checklists
-from auditapp.services.results import record_results
+from auditapp.services.checklists import versions as checklists
+from auditapp.services.follow_up import alerts
+from auditapp.services.visits.results import record_results
 from tests.web.statuses import new_visit, walk_to
 
 DOC: dict[str, Any] = {

@@ -14,7 +14,9 @@ from flask import Flask
 
 import scoring
 from auditapp.extensions import db
-from auditapp.services import appeals, report_data
+from auditapp.services.appeals import cases as appeals
+from auditapp.services.reporting import rows as report_rows
+from auditapp.services.scorecards import pdfs as scorecards
 from tests.conftest import login, page_text
 from tests.web.scorecard_cards import pdf_text, words
 from tests.web.test_appeals import SHOPPER_NAME, answers_of, build_world, cli_score
@@ -71,8 +73,8 @@ def test_the_store_page_lists_the_adjusted_visit_with_its_original(app, aw):
 
 def test_the_card_carries_the_original_and_reports_use_the_adjusted(app, aw):
     with app.test_request_context():
-        card = report_data.store_scorecard(aw.n1, aw.wave, aw.cora, "en")
-        region = report_data.region_report(aw.north, aw.wave, aw.cora, "en")
+        card = scorecards.store_scorecard(aw.n1, aw.wave, aw.cora, "en")
+        region = report_rows.region_report(aw.north, aw.wave, aw.cora, "en")
     poor = next(v for v in card.visits if v.visit_id == aw.poor.id)
     good = next(v for v in card.visits if v.visit_id == aw.good.id)
     assert (poor.adjusted, poor.score, poor.grade, poor.passed) == (

@@ -18,9 +18,9 @@ from auditapp import media
 from auditapp.extensions import db
 from auditapp.models import FollowUpFile, utcnow
 from auditapp.models.follow_up import APPEAL_PENDING, APPEAL_REJECTED, APPEAL_UPHELD, Appeal
-from auditapp.services import appeals
-from auditapp.services.evidence import check_photo
-from auditapp.services.pseudonyms import pseudonym
+from auditapp.services.appeals import cases as appeals
+from auditapp.services.core.pseudonyms import pseudonym
+from auditapp.services.visits.evidence import check_photo
 from tests.conftest import csrf_token, login, page_text
 from tests.web.evidence_images import png_header
 from tests.web.test_appeals import SHOPPER_NAME, build_world, jpeg

@@ -42,10 +42,12 @@ from auditapp.models.answers import VisitAnswer
 from auditapp.models.follow_up import APPEAL_PENDING, APPEAL_REJECTED, APPEAL_UPHELD, Appeal
 from auditapp.models.review import ReviewEdit
 from auditapp.models.waves import APPROVED, Visit, Wave
-from auditapp.services import appeals, checklists, org
-from auditapp.services.follow_up_files import photo_path
-from auditapp.services.results import rebuild_question_summary, record_results
-from auditapp.services.visit_answers import stored_answers
+from auditapp.services.appeals import cases as appeals
+from auditapp.services.checklists import versions as checklists
+from auditapp.services.follow_up.files import photo_path
+from auditapp.services.org import records as org
+from auditapp.services.visits.answers import stored_answers
+from auditapp.services.visits.results import rebuild_question_summary, record_results
 from tests.web import test_concurrency
 from tests.web.committed import remove_committed
 from tests.web.evidence_images import encode, halves, png

@@ -10,8 +10,8 @@ from sqlalchemy import func, select
 from auditapp.clock import frozen_at
 from auditapp.extensions import db
 from auditapp.models import LoginEvent, OutboxMail, User, utcnow
-from auditapp.services import accounts
-from auditapp.services.passwords import verify_password
+from auditapp.services.core import accounts
+from auditapp.services.core.passwords import verify_password
 from tests.conftest import PASSWORD, csrf_token, login
 
 IP = "203.0.113.7"

@@ -11,7 +11,7 @@ import pytest
 from auditapp.extensions import db
 from auditapp.models import utcnow
 from auditapp.models.waves import ACCEPTED
-from auditapp.services import calendar
+from auditapp.services.core import calendar
 from tests.conftest import csrf_token, login, page_text
 from tests.web.access.my_visits import make_visit, make_wave
 

@@ -30,7 +30,7 @@ import pytest
 from auditapp.extensions import db
 from auditapp.models import utcnow
 from auditapp.models.waves import APPROVED, RETURNED, SUBMITTED
-from auditapp.services.calibration import (
+from auditapp.services.visits.calibration import (
     Leniency,
     client_ids_for,
     leniency_by_shopper,

@@ -11,8 +11,9 @@ from sqlalchemy import select
 from auditapp.errors import DomainError
 from auditapp.extensions import db
 from auditapp.models.waves import Visit, Wave
-from auditapp.services import assignments, scheduling, waves
-from auditapp.services.wave_plan import PlannedVisit, calibration_visits
+from auditapp.services.waves import assignments, scheduling
+from auditapp.services.waves import setup as waves
+from auditapp.services.waves.plan import PlannedVisit, calibration_visits
 from tests.conftest import login
 from tests.web import test_waves
 from tests.web.test_waves import form_data, make_wave, post

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 import scoring
 from auditapp.extensions import db
 from auditapp.models import Checklist, ChecklistVersion
-from auditapp.services import checklists
+from auditapp.services.checklists import versions as checklists
 from tests.conftest import csrf_token, login
 
 DOCUMENT = {

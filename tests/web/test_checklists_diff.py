@@ -4,8 +4,8 @@ import copy
 from decimal import Decimal
 
 from auditapp.extensions import db
-from auditapp.services import checklists as svc
-from auditapp.services.checklists_diff import Change
+from auditapp.services.checklists import versions as svc
+from auditapp.services.checklists.diff import Change
 
 from .test_checklists_services import SPEC
 

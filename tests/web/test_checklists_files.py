@@ -9,8 +9,8 @@ from openpyxl import load_workbook
 
 import scoring
 from auditapp.extensions import db
-from auditapp.services import checklist_files as files
-from auditapp.services import checklists as svc
+from auditapp.services.checklists import files
+from auditapp.services.checklists import versions as svc
 
 from .test_checklists_services import SPEC
 

@@ -13,7 +13,7 @@ from auditapp.models import (
     ChecklistQuestion,
     ChecklistSection,
 )
-from auditapp.services import checklists as svc
+from auditapp.services.checklists import versions as svc
 
 from .test_checklists_services import SPEC
 

@@ -7,7 +7,7 @@ from werkzeug.exceptions import NotFound
 from auditapp.extensions import db
 from auditapp.models import Checklist
 from auditapp.permissions import checklist_scope, get_checklist_or_404, get_version_or_404
-from auditapp.services import checklists as svc
+from auditapp.services.checklists import versions as svc
 
 
 @pytest.fixture

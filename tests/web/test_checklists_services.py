@@ -9,7 +9,7 @@ import scoring
 from auditapp.errors import DomainError
 from auditapp.extensions import db
 from auditapp.models import ChecklistLocked, ChecklistQuestion, ChecklistVersion
-from auditapp.services import checklists as svc
+from auditapp.services.checklists import versions as svc
 
 SPEC = scoring.loads_exact(
     """{

@@ -6,7 +6,7 @@ import scoring
 from auditapp import starters
 from auditapp.errors import DomainError
 from auditapp.extensions import db
-from auditapp.services import checklists as svc
+from auditapp.services.checklists import versions as svc
 
 KEYS = [key for key, _description in starters.catalogue()]
 

@@ -28,8 +28,10 @@ from auditapp.extensions import db
 from auditapp.models import Evidence, utcnow
 from auditapp.models.waves import IN_PROGRESS
 from auditapp.permissions import may_see_evidence
-from auditapp.services import checklists, review, visit_form
-from auditapp.services import evidence as evidence_service
+from auditapp.services.checklists import versions as checklists
+from auditapp.services.review import decisions as review
+from auditapp.services.visits import evidence as evidence_service
+from auditapp.services.visits import form as visit_form
 from tests.conftest import csrf_token, login
 from tests.web import evidence_images as pics
 from tests.web.scorecard_cards import poppler

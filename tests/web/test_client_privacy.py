@@ -20,7 +20,8 @@ from flask import Flask
 
 from auditapp.extensions import db
 from auditapp.models import utcnow
-from auditapp.services import pseudonyms, review
+from auditapp.services.core import pseudonyms
+from auditapp.services.review import decisions as review
 from tests.conftest import csrf_token, login, page_text
 from tests.web.scorecard_cards import pdf_text
 from tests.web.test_result_exports import read_csv, read_xlsx

@@ -10,8 +10,8 @@ import pytest
 import scoring
 from auditapp.extensions import db
 from auditapp.models import ChecklistLocked
-from auditapp.services import checklist_files as files
-from auditapp.services import checklists
+from auditapp.services.checklists import files
+from auditapp.services.checklists import versions as checklists
 from tests.conftest import csrf_token, login
 
 DOCUMENT = {

@@ -32,7 +32,9 @@ from auditapp.models import (
     ShopperProfile,
 )
 from auditapp.models.waves import PLANNED, Visit, Wave
-from auditapp.services import assignments, checklists, org
+from auditapp.services.checklists import versions as checklists
+from auditapp.services.org import records as org
+from auditapp.services.waves import assignments
 from tests.web.committed import remove_committed
 
 ROUNDS = 10

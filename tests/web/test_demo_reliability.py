@@ -7,11 +7,11 @@ from collections import defaultdict
 
 from sqlalchemy import select
 
-from auditapp.demo_visits import LENIENCY, VAGUE_QUESTIONS, leniency
+from auditapp.demo.visits import LENIENCY, VAGUE_QUESTIONS, leniency
 from auditapp.extensions import db
 from auditapp.models import Checklist, ChecklistVersion, Client, ShopperProfile
 from auditapp.models.waves import APPROVED, Visit, Wave
-from auditapp.services.reliability import MIN_PAIRED_UNITS, reliability_for
+from auditapp.services.reporting.reliability import MIN_PAIRED_UNITS, reliability_for
 from tests.conftest import login
 
 

@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 
 import scoring
 from auditapp import clock
-from auditapp.demo_waves import DEMO_SHOPPER
+from auditapp.demo.waves import DEMO_SHOPPER
 from auditapp.extensions import db
 from auditapp.models import (
     Appeal,
@@ -31,8 +31,8 @@ from auditapp.models import (
 )
 from auditapp.models.answers import VisitSubmission
 from auditapp.models.waves import Visit
-from auditapp.services.checklists import scoring_checklist
-from auditapp.services.scheduling import shopboard
+from auditapp.services.checklists.versions import scoring_checklist
+from auditapp.services.waves.scheduling import shopboard
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 DAYS = {

@@ -15,8 +15,8 @@ from auditapp import media
 from auditapp.extensions import db
 from auditapp.models import Evidence, VisitAnswer, VisitComment, VisitDraft, utcnow
 from auditapp.models.waves import ACCEPTED, ASSIGNED, IN_PROGRESS, RETURNED, SUBMITTED
-from auditapp.services import checklists_editing
-from auditapp.services import evidence as evidence_service
+from auditapp.services.checklists import editing as checklists_editing
+from auditapp.services.visits import evidence as evidence_service
 from tests.conftest import csrf_token, login
 from tests.web import evidence_images as pics
 from tests.web.access.my_visits import make_visit, make_wave
@@ -542,13 +542,13 @@ def test_missing_file_on_disk_is_not_found(app, client, world):
 def test_a_photo_is_decoded_outside_any_transaction(client, world, monkeypatch):
     """On SQLite an upload holds the write lock from its first statement; decoding,
     which takes up to seconds, must not hold up every other shopper's save."""
-    real, seen = evidence_service._process, []
+    real, seen = evidence_service.process_photo, []
 
     def decode(data):
         seen.append(db.session().in_transaction())
         return real(data)
 
-    monkeypatch.setattr(evidence_service, "_process", decode)
+    monkeypatch.setattr(evidence_service, "process_photo", decode)
     _as_shopper(client, world)
     assert _post(client, world.visit, pics.png(), question_key="shelf_photo").status_code == 201
     assert seen == [False]

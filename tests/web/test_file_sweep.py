@@ -1,6 +1,6 @@
 """Stored files without rows (a worker killed between writing a photo and committing
 its row, or mid-write) are removed by the sweep; photos with rows, files too young to
-judge and recent PDF batches stay (services/file_sweep.py, `storage sweep`)."""
+judge and recent PDF batches stay (services/core/file_sweep.py, `storage sweep`)."""
 
 import os
 from datetime import timedelta

@@ -21,9 +21,9 @@ from auditapp.errors import DomainError
 from auditapp.extensions import db
 from auditapp.models import Checklist, Store
 from auditapp.models.answers import VisitDraft
-from auditapp.services import checklist_files
-from auditapp.services.checklists_xlsx import QUESTIONS, SETTINGS
-from auditapp.services.visit_form import MAX_DRAFT_BYTES, clean_draft_data
+from auditapp.services.checklists import files as checklist_files
+from auditapp.services.checklists.xlsx import QUESTIONS, SETTINGS
+from auditapp.services.visits.form import MAX_DRAFT_BYTES, clean_draft_data
 from forms.org import STORE_TEXT_LIMITS, StoreForm
 from scoring import loads_exact
 from tests.conftest import csrf_token, login

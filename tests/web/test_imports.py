@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from auditapp.extensions import db
 from auditapp.models import ShopperProfile, Store, User
-from auditapp.services.imports import SHOPPER_COLUMNS, STORE_COLUMNS
+from auditapp.services.org.imports import SHOPPER_COLUMNS, STORE_COLUMNS
 from tests.conftest import csrf_token, login
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")

@@ -1,4 +1,4 @@
-"""Integrity checks of a submitted visit (services/integrity.py): each check once
+"""Integrity checks of a submitted visit (services/visits/integrity.py): each check once
 failing and once passing (at its limit where it has one), the score, and flags kept
 per submission. Submissions are built directly and the checks called on them, so each
 test sets exactly the facts it is about; the last test goes through the real submit."""
@@ -19,8 +19,9 @@ from auditapp.models import Evidence
 from auditapp.models.answers import VisitSubmission
 from auditapp.models.review import FLAG_CODES, VisitFlag
 from auditapp.models.waves import IN_PROGRESS, RETURNED, SUBMITTED, Visit, Wave
-from auditapp.services import checklists, integrity
-from auditapp.services import evidence as evidence_service
+from auditapp.services.checklists import versions as checklists
+from auditapp.services.visits import evidence as evidence_service
+from auditapp.services.visits import integrity
 from tests.conftest import login, page_text
 from tests.web import evidence_images as pics
 from tests.web.statuses import new_visit, walk_to

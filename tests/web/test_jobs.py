@@ -9,7 +9,8 @@ from redis import Redis
 from rq import Queue
 
 from auditapp.extensions import db
-from auditapp.jobs import enqueue, run_job
+from auditapp.jobs import enqueue
+from auditapp.worker import run_job
 
 # A database index of its own, so the test never touches a real deployment's queue.
 TEST_REDIS_URL = "redis://127.0.0.1:6379/15"
@@ -31,11 +32,12 @@ def test_a_job_is_queued_after_the_commit_with_its_timeout_and_retries(
     app: Flask, queue: Queue
 ) -> None:
     with app.test_request_context():
-        enqueue("auditapp.services.mail:deliver", 42)
+        enqueue("auditapp.services.core.mail:deliver", 42)
         assert queue.count == 0  # nothing leaves before the transaction commits
         db.session.commit()
     (job,) = queue.get_jobs()
+    assert job.func_name == "auditapp.worker.run_job"
     assert job.func is run_job
-    assert job.args == ("auditapp.services.mail:deliver", 42)
+    assert job.args == ("auditapp.services.core.mail:deliver", 42)
     assert job.timeout == 1234
     assert job.retries_left == 3

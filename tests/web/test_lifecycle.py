@@ -18,7 +18,7 @@ from auditapp.models.waves import (
     VISIT_STATUSES,
     VisitTransition,
 )
-from auditapp.services import lifecycle
+from auditapp.services.core import lifecycle
 from tests.web.access.my_visits import make_visit, make_wave
 from tests.web.statuses import walk_to
 

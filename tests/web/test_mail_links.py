@@ -15,7 +15,9 @@ from sqlalchemy import select
 from auditapp import create_app
 from auditapp.extensions import db
 from auditapp.models import OutboxMail, utcnow
-from auditapp.services import accounts, alerts, notifications
+from auditapp.services.core import accounts
+from auditapp.services.follow_up import alerts
+from auditapp.services.waves import notifications
 from tests.web.access.my_visits import make_visit, make_wave
 
 SITE = "https://audit.example.com"

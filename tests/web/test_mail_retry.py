@@ -14,7 +14,8 @@ from flask import Flask
 
 from auditapp.extensions import db
 from auditapp.models import OutboxMail, utcnow
-from auditapp.services import alerts, mail
+from auditapp.services.core import mail
+from auditapp.services.follow_up import alerts
 from tests.conftest import csrf_token, login, page_text
 
 

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from auditapp.extensions import db
-from auditapp.services import appeals
-from auditapp.services.pseudonyms import pseudonym_code
+from auditapp.services.appeals import cases as appeals
+from auditapp.services.core.pseudonyms import pseudonym_code
 from tests.conftest import login, page_text
 from tests.web.test_appeals import SHOPPER_NAME, build_world
 

@@ -12,8 +12,9 @@ from itsdangerous import URLSafeSerializer
 from auditapp.extensions import db
 from auditapp.models import ShopperProfile, User, utcnow
 from auditapp.models.waves import ACCEPTED, ASSIGNED, PLANNED, Visit, VisitEvent, Wave
-from auditapp.services import assignments, calendar
-from auditapp.services.scheduling import shopboard
+from auditapp.services.core import calendar
+from auditapp.services.waves import assignments
+from auditapp.services.waves.scheduling import shopboard
 from tests.conftest import count_queries, csrf_token, login, page_text
 from tests.web.access.my_visits import make_visit, make_wave
 
@@ -169,7 +170,7 @@ def test_shopboard_lists_only_eligible_visits_nearest_first(client, world, make_
         world.client, world.near.region, "CONF", name="Family store", latitude=Decimal("31.2310")
     )
     world.ann.conflicts = []
-    from auditapp.services.org import set_conflicts
+    from auditapp.services.org.records import set_conflicts
 
     set_conflicts(world.ann, [], [conflicted])
     make_visit(world.wave, conflicted, _day(7))  # a conflict of interest

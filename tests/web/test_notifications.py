@@ -12,7 +12,7 @@ from sqlalchemy import select
 from auditapp.extensions import db
 from auditapp.models import OutboxMail, utcnow
 from auditapp.models.waves import ACCEPTED, ASSIGNED, MISSED, Visit
-from auditapp.services import assignments, notifications
+from auditapp.services.waves import assignments, notifications
 from tests.web.access.my_visits import make_visit, make_wave
 
 
@@ -125,7 +125,7 @@ def test_assignment_mail_goes_to_the_outbox_in_the_shoppers_language(app, settin
 def test_mail_waits_for_the_commit_outside_tests(app, setting):
     """With background jobs (not inline) nothing is delivered inside the request: the
     job is handed over only after the commit."""
-    from auditapp.services.mail import send_mail
+    from auditapp.services.core.mail import send_mail
 
     app.config["JOBS_MODE"] = "thread"
     try:
@@ -183,5 +183,5 @@ def test_a_refused_step_after_a_mail_does_not_lose_the_mail(app, setting, monkey
         app.config["JOBS_MODE"] = "inline"
     (mail,) = _outbox("ann@example.com")
     assert [(job.path, job.args) for job in handed] == [
-        ("auditapp.services.mail:deliver", (mail.id,))
+        ("auditapp.services.core.mail:deliver", (mail.id,))
     ]

@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from auditapp.errors import Conflict, DomainError
 from auditapp.extensions import db
 from auditapp.models import Store, User, utcnow
-from auditapp.services import org
+from auditapp.services.org import records as org
 from tests.conftest import csrf_token, login
 
 

@@ -122,7 +122,7 @@ def test_mail_queued_twice_while_its_job_waits_is_one_job(app: Flask) -> None:
     try:
         for _ in range(2):
             with app.test_request_context():
-                enqueue("auditapp.services.mail:deliver", 7, job_id="mail-7")
+                enqueue("auditapp.services.core.mail:deliver", 7, job_id="mail-7")
                 db.session.commit()
         assert Queue("auditapp", connection=connection).count == 1
     finally:

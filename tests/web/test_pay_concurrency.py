@@ -27,8 +27,9 @@ from auditapp.extensions import db
 from auditapp.models import User
 from auditapp.models.pay import PayLine, PaymentRun
 from auditapp.models.waves import ASSIGNED, Wave
-from auditapp.services import checklists, org
-from auditapp.services.pay import record_pay_line
+from auditapp.services.checklists import versions as checklists
+from auditapp.services.org import records as org
+from auditapp.services.pay.ledger import record_pay_line
 from tests.conftest import csrf_token, login
 from tests.web.committed import remove_committed
 from tests.web.statuses import new_visit, walk_to

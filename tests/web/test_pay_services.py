@@ -13,7 +13,7 @@ from auditapp.errors import DomainError
 from auditapp.extensions import db
 from auditapp.models import utcnow
 from auditapp.models.pay import PayLine, PaymentRun
-from auditapp.services import pay
+from auditapp.services.pay import ledger as pay
 from tests.web.access import COORDINATOR_X
 from tests.web.access._cast import build_cast
 from tests.web.access.my_visits import make_visit, make_wave

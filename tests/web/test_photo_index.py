@@ -1,4 +1,4 @@
-"""Near-duplicate photos (services/photo_index.py): the band index finds exactly the
+"""Near-duplicate photos (services/visits/photo_index.py): the band index finds exactly the
 stored hashes within the distance (checked against a brute-force scan), only among the
 client's own photos; the integrity check flags a resized, brightened, slightly cropped
 copy of an earlier photo as "similar" with its distance; and the review screen shows
@@ -20,8 +20,8 @@ from auditapp.models import Evidence, utcnow
 from auditapp.models.answers import PhotoHashBand, VisitSubmission
 from auditapp.models.review import VisitFlag
 from auditapp.models.waves import IN_PROGRESS, SUBMITTED, Visit, Wave
-from auditapp.services import evidence as evidence_service
-from auditapp.services import integrity, photo_index
+from auditapp.services.visits import evidence as evidence_service
+from auditapp.services.visits import integrity, photo_index
 from tests.conftest import count_queries, login
 from tests.web import evidence_images as pics
 from tests.web.statuses import new_visit, walk_to

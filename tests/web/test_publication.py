@@ -26,7 +26,9 @@ from flask import Flask
 
 from auditapp.extensions import db
 from auditapp.models import utcnow
-from auditapp.services import publishing, report_data
+from auditapp.services.follow_up import publishing
+from auditapp.services.reporting import rows as report_rows
+from auditapp.services.scorecards import pdfs as scorecards
 from tests.conftest import csrf_token, login, page_text
 from tests.web.test_report_views import BEST, MID, approved, rows
 from tests.web.test_review_services import GOOD, _wave, build_world
@@ -385,16 +387,16 @@ def test_the_trend_and_change_leave_out_unpublished_waves(app, w):
     w.wave.published_at = utcnow()
     db.session.commit()
     with app.test_request_context():
-        names = [g.label for g in report_data.wave_chain(w.wave, user=w.rm_north)]
+        names = [g.label for g in report_rows.wave_chain(w.wave, user=w.rm_north)]
         assert names == ["Autumn wave", "Spring wave"]
-        agency = [g.label for g in report_data.wave_chain(w.wave, user=w.coordinator)]
+        agency = [g.label for g in report_rows.wave_chain(w.wave, user=w.coordinator)]
         assert agency == ["Autumn wave", "Winter wave", "Spring wave"]
-        report = report_data.region_report(w.north, w.wave, w.rm_north, "en")
+        report = report_rows.region_report(w.north, w.wave, w.rm_north, "en")
         assert [p.label for p in report.trend] == ["Autumn wave", "Spring wave"]
         assert report.change is not None and report.change.delta == -20  # 80 against 100
-        seen = report_data.region_report(w.north, w.wave, w.coordinator, "en")
+        seen = report_rows.region_report(w.north, w.wave, w.coordinator, "en")
         assert seen.change is not None and seen.change.delta == Fraction(15, 2)  # vs 72.5
-        card = report_data.store_scorecard(w.store_area, w.wave, w.store_manager, "en")
+        card = scorecards.store_scorecard(w.store_area, w.wave, w.store_manager, "en")
         assert [p.label for p in card.trend] == ["Autumn wave", "Spring wave"]
 
 
@@ -403,10 +405,9 @@ def test_the_services_refuse_an_unpublished_wave_to_a_manager(app, w):
 
     with app.test_request_context():
         with pytest.raises(NotFound):
-            report_data.region_report(w.north, w.wave, w.rm_north, "en")
+            report_rows.region_report(w.north, w.wave, w.rm_north, "en")
         with pytest.raises(NotFound):
-            report_data.store_scorecard(w.store_area, w.wave, w.store_manager, "en")
-        from auditapp.services import scorecards
+            scorecards.store_scorecard(w.store_area, w.wave, w.store_manager, "en")
 
         assert scorecards.region_stores(w.north, w.wave, w.rm_north) == []
         assert scorecards.region_stores(w.north, w.wave, w.coordinator) != []

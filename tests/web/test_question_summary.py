@@ -20,9 +20,13 @@ from auditapp.extensions import db
 from auditapp.models.answers import VisitAnswer
 from auditapp.models.results import StoreQuestionSummary, VisitQuestionResult
 from auditapp.models.waves import APPROVED, SUBMITTED, Visit
-from auditapp.services import review
-from auditapp.services.report_data import question_rows, scoped_stores, wave_question_rows
-from auditapp.services.results import SUMMARY_FIGURES, rebuild_question_summary, record_results
+from auditapp.services.reporting.rows import question_rows, scoped_stores, wave_question_rows
+from auditapp.services.review import decisions as review
+from auditapp.services.visits.results import (
+    SUMMARY_FIGURES,
+    rebuild_question_summary,
+    record_results,
+)
 from tests.web import test_report_data
 from tests.web.test_report_data import report
 

@@ -28,8 +28,8 @@ from auditapp.extensions import db
 from auditapp.models import ChecklistQuestion, utcnow
 from auditapp.models.answers import VisitAnswer
 from auditapp.models.waves import APPROVED, SUBMITTED, Wave
-from auditapp.services import checklists
-from auditapp.services.reliability import (
+from auditapp.services.checklists import versions as checklists
+from auditapp.services.reporting.reliability import (
     MIN_PAIRED_UNITS,
     TOO_VAGUE_BELOW,
     QuestionReliability,

@@ -35,14 +35,15 @@ from auditapp.extensions import db
 from auditapp.models import ChecklistQuestion, utcnow
 from auditapp.models.answers import Evidence, VisitAnswer, VisitComment
 from auditapp.models.waves import APPROVED, CANCELLED, SUBMITTED, Visit, Wave
-from auditapp.services import checklists, review
-from auditapp.services.report_data import (
+from auditapp.services.checklists import versions as checklists
+from auditapp.services.reporting.rows import (
     region_report,
     scoped_stores,
-    store_scorecard,
     visit_days,
 )
-from auditapp.services.results import record_results
+from auditapp.services.review import decisions as review
+from auditapp.services.scorecards.pdfs import store_scorecard
+from auditapp.services.visits.results import record_results
 from reports.cards import Change, Nps, Stat
 from tests.conftest import count_queries
 from tests.web.statuses import new_visit, walk_to

@@ -28,7 +28,7 @@ from typing import Any
 import pytest
 
 from auditapp.extensions import db
-from auditapp.services import report_periods
+from auditapp.services.reporting import periods as report_periods
 from reports.periods import Period, custom
 from tests.conftest import login
 from tests.web import test_report_data as report_data_tests

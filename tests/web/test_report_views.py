@@ -29,7 +29,7 @@ from flask import Flask
 from auditapp.extensions import db
 from auditapp.models import Store, utcnow
 from auditapp.models.waves import Wave
-from auditapp.services import review
+from auditapp.services.review import decisions as review
 from tests.conftest import count_queries, csrf_token, login, page_text
 from tests.web.test_review_services import GOOD, _wave, build_world, submitted
 
@@ -266,7 +266,7 @@ def test_the_question_analysis_lists_every_question_worst_first(client, w):
 def test_the_tag_table_pools_compliance_and_effectiveness(app: Flask) -> None:
     from flask import render_template_string
 
-    from auditapp.views import report_charts
+    from auditapp.views.reports import charts as report_charts
     from reports.cards import TagLine
 
     tags = [

@@ -1,4 +1,4 @@
-"""Result exports (services/report_exports.py, views/results.py, cli_reports.py): the
+"""Result exports (services/reporting/exports.py, views/results.py, cli/reports.py): the
 wide (a row per visit) and long (a row per answer) tables of a wave's approved visits,
 as CSV and XLSX, from the web and the command line.
 
@@ -18,7 +18,8 @@ from openpyxl import load_workbook
 
 from auditapp.extensions import db
 from auditapp.models import utcnow
-from auditapp.services import report_exports, review
+from auditapp.services.reporting import exports as report_exports
+from auditapp.services.review import decisions as review
 from reports.tabular import XLSX_MIME
 from tests.conftest import login, page_text
 from tests.web.test_review_services import GOOD, build_world, reload, submitted

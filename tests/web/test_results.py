@@ -9,8 +9,9 @@ from sqlalchemy import select
 import scoring
 from auditapp.extensions import db
 from auditapp.models import ChecklistQuestion, VisitQuestionResult, VisitSectionResult
-from auditapp.services import results, review
-from auditapp.services.checklists import scoring_checklist
+from auditapp.services.checklists.versions import scoring_checklist
+from auditapp.services.review import decisions as review
+from auditapp.services.visits import results
 from tests.web.test_review_services import GOOD, submitted
 from tests.web.test_review_services import w as review_world
 

@@ -1,7 +1,7 @@
 """The shopper's calibration beside their recent visits on the review screen: the
 leniency index signed to one place with its words, the number of comparisons, the
 warning beyond the configured points, and what shows while there are too few (or no)
-comparisons. The figures are services/calibration.py's (tested there)."""
+comparisons. The figures are services/visits/calibration.py's (tested there)."""
 
 import re
 from decimal import Decimal
@@ -11,7 +11,7 @@ from sqlalchemy import update
 
 from auditapp.extensions import db
 from auditapp.models.waves import Visit
-from auditapp.services import review
+from auditapp.services.review import decisions as review
 from tests.conftest import login, page_text
 from tests.web.test_review_services import build_world, submitted
 

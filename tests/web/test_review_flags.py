@@ -17,7 +17,7 @@ from auditapp.models import Evidence
 from auditapp.models.answers import VisitSubmission
 from auditapp.models.review import VisitFlag
 from auditapp.models.waves import Visit
-from auditapp.services.review_flags import flag_view
+from auditapp.services.review.flags import flag_view
 from tests.conftest import count_queries, login
 from tests.web.test_review_services import build_world, submitted
 

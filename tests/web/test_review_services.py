@@ -37,14 +37,12 @@ from auditapp.models.waves import (
     VisitEvent,
     Wave,
 )
-from auditapp.services import (
-    checklists,
-    integrity,
-    review,
-    review_queue,
-    review_screen,
-    visit_form,
-)
+from auditapp.services.checklists import versions as checklists
+from auditapp.services.review import decisions as review
+from auditapp.services.review import queue as review_queue
+from auditapp.services.review import screen as review_screen
+from auditapp.services.visits import form as visit_form
+from auditapp.services.visits import integrity
 from tests.conftest import count_queries
 from tests.web.statuses import new_visit
 

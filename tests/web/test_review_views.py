@@ -14,7 +14,7 @@ from auditapp.models import Evidence, OutboxMail
 from auditapp.models.pay import PayLine
 from auditapp.models.review import ReviewEdit, ReviewNote
 from auditapp.models.waves import APPROVED, IN_REVIEW, RETURNED, SUBMITTED
-from auditapp.services import review
+from auditapp.services.review import decisions as review
 from tests.conftest import count_queries, csrf_token, login, page_text
 from tests.web.test_review_services import (
     GOOD,

@@ -2,13 +2,11 @@
 subtree in the wave (as the user may see them), built by background jobs that run
 inline in tests, with progress that reaches done, and a clear failure.
 
-The cards come from a stand-in for auditapp/services/report_data.py, so these tests
+The cards come from a stand-in for auditapp/services/reporting/rows.py, so these tests
 check the batch itself: which stores, how the parts are joined, and the progress."""
 
 import gc
 import json
-import sys
-import types
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
@@ -21,7 +19,7 @@ from flask import Flask
 from auditapp.extensions import db
 from auditapp.models import Region, Store, User, utcnow
 from auditapp.models.waves import Wave
-from auditapp.services import scorecards
+from auditapp.services.scorecards import pdfs as scorecards
 
 from .access.my_visits import make_wave
 from .scorecard_cards import pdf_text, store_card, words
@@ -31,7 +29,7 @@ frozen: list[int] = []  # objects set aside from the garbage collector, at each 
 
 @pytest.fixture
 def cards(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str, str]]:
-    """Stands in for report_data.store_scorecard; records (store, user, language)."""
+    """Stands in for scorecards.store_scorecard; records (store, user, language)."""
     calls: list[tuple[str, str, str]] = []
     frozen.clear()
 
@@ -42,9 +40,7 @@ def cards(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str, str]]:
             raise RuntimeError("no data for this store")
         return store_card(store_code=store.code, store_name=store.name, wave_name=wave.name)
 
-    fake = types.ModuleType("auditapp.services.report_data")
-    fake.store_scorecard = store_scorecard  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "auditapp.services.report_data", fake)
+    monkeypatch.setattr(scorecards, "store_scorecard", store_scorecard)
     return calls
 
 

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from auditapp.services import scorecards
+from auditapp.services.scorecards import pdfs as scorecards
 
 from . import test_report_data
 from .scorecard_cards import pdf_text, poppler, words

@@ -14,7 +14,7 @@ import pytest
 from flask import Flask
 from PIL import Image
 
-from auditapp.services.scorecards import region_report_pdf, store_scorecard_pdf
+from auditapp.services.scorecards.pdfs import region_report_pdf, store_scorecard_pdf
 from reports.render import FetchRefused, LocalFilesFetcher, render_pdf, stylesheet
 
 from .scorecard_cards import (

@@ -32,7 +32,8 @@ from auditapp.models import (
 )
 from auditapp.models.answers import VisitAnswer, VisitDraft, VisitSubmission
 from auditapp.models.waves import IN_PROGRESS, Visit, Wave
-from auditapp.services import checklists, org
+from auditapp.services.checklists import versions as checklists
+from auditapp.services.org import records as org
 from tests.conftest import csrf_token, login
 from tests.web.committed import remove_committed
 from tests.web.statuses import new_visit

@@ -25,7 +25,7 @@ from auditapp.extensions import db
 from auditapp.models import ChecklistQuestion, utcnow
 from auditapp.models.answers import VisitAnswer, VisitComment, VisitDraft, VisitSubmission
 from auditapp.models.waves import ACCEPTED, Visit, VisitEvent
-from auditapp.services import checklists
+from auditapp.services.checklists import versions as checklists
 from tests.conftest import csrf_token, login
 from tests.web import evidence_images
 from tests.web.access.my_visits import make_visit, make_wave

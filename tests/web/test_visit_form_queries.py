@@ -30,7 +30,9 @@ from auditapp.extensions import db
 from auditapp.models import ReviewNote
 from auditapp.models.review import VisitFlag
 from auditapp.models.waves import RETURNED
-from auditapp.services import checklists, checklists_rows, lifecycle
+from auditapp.services.checklists import rows as checklists_rows
+from auditapp.services.checklists import versions as checklists
+from auditapp.services.core import lifecycle
 from auditapp.views import visit_form as views
 from forms.builder import build_form_class
 from tests.conftest import count_queries, csrf_token, login

@@ -11,8 +11,8 @@ from auditapp.extensions import db
 from auditapp.models import ChecklistQuestion, Evidence, ReviewNote
 from auditapp.models.answers import VisitAnswer
 from auditapp.models.waves import RETURNED, SUBMITTED
-from auditapp.services import lifecycle
-from auditapp.services import visit_form as service
+from auditapp.services.core import lifecycle
+from auditapp.services.visits import form as service
 from tests.conftest import login, page_text
 from tests.web import evidence_images as pics
 from tests.web import test_evidence, test_submission

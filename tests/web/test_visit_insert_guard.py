@@ -1,5 +1,5 @@
 """The database takes a new visit only as planned, the one status the app creates
-visits in (services/waves.py): a row INSERTed in any later status is refused by a
+visits in (services/waves/setup.py): a row INSERTed in any later status is refused by a
 trigger, on SQLite and PostgreSQL alike, whichever way it is written. Every later
 status is reached by UPDATEs along the lifecycle, which the other trigger guards.
 
@@ -24,7 +24,8 @@ from auditapp.models.waves import (
     Visit,
     Wave,
 )
-from auditapp.services import checklists, waves
+from auditapp.services.checklists import versions as checklists
+from auditapp.services.waves import setup as waves
 from tests.web.statuses import new_visit
 
 LATER = [status for status in VISIT_STATUSES if status != PLANNED]

@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from auditapp.services.wave_plan import (
+from auditapp.services.waves.plan import (
     WEEKDAY_KEYS,
     StorePlanInput,
     apportion,

@@ -1,4 +1,4 @@
-"""The planner on the wave page (services/wave_precision.py): the pooled standard
+"""The planner on the wave page (services/waves/precision.py): the pooled standard
 deviation of the client's earlier waves against a hand computation, the planner's
 figures against reports.planning on that sd, the sentences on the page, and the
 no-history message.
@@ -26,7 +26,7 @@ import pytest
 from auditapp.extensions import db
 from auditapp.models import utcnow
 from auditapp.models.waves import APPROVED, SUBMITTED
-from auditapp.services.wave_precision import TierPrecision, pooled_sd, wave_precision
+from auditapp.services.waves.precision import TierPrecision, pooled_sd, wave_precision
 from reports import planning
 from tests.conftest import login, page_text
 from tests.web.access.my_visits import make_visit, make_wave

@@ -32,7 +32,7 @@ from auditapp.models.waves import (
     Visit,
     Wave,
 )
-from auditapp.services import waves
+from auditapp.services.waves import setup as waves
 from tests.conftest import login
 from tests.web import test_waves
 from tests.web.statuses import new_visit
@@ -98,7 +98,7 @@ def pool(world, make_shopper):
     shoppers[0].active = False
     shoppers[1].user.active = False
     shoppers[2].conflicts = []
-    from auditapp.services.org import set_conflicts
+    from auditapp.services.org.records import set_conflicts
 
     set_conflicts(shoppers[2], [world.x], [])
     set_conflicts(shoppers[3], [], world.stores[:6])

@@ -21,8 +21,9 @@ from sqlalchemy import func, select
 from auditapp.extensions import db
 from auditapp.models import OutboxMail
 from auditapp.models.waves import ASSIGNED, CANCELLED, PLANNED, Visit, VisitEvent, Wave
-from auditapp.services import checklists, waves
-from auditapp.services.wave_plan import WEEKDAY_KEYS, apportion
+from auditapp.services.checklists import versions as checklists
+from auditapp.services.waves import setup as waves
+from auditapp.services.waves.plan import WEEKDAY_KEYS, apportion
 from tests.conftest import count_queries, csrf_token, login
 from tests.web.statuses import walk_to
 

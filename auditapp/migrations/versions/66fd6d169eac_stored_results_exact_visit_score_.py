@@ -1,6 +1,6 @@
 """Stored results: exact visit score, section and question results
 
-Written when a visit is approved (services/results.py), so reports sum stored
+Written when a visit is approved (services/visits/results.py), so reports sum stored
 figures instead of scoring every answer again.
 
 Revision ID: 66fd6d169eac

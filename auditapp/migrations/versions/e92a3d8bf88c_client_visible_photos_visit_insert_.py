@@ -62,7 +62,7 @@ def _replace_flag_codes(old, new):
 
 
 def _create_insert_guard():
-    """A new visit starts as planned (services/waves.py); every later status is
+    """A new visit starts as planned (services/waves/setup.py); every later status is
     reached by UPDATEs along visit_transition, which another trigger guards."""
     if op.get_bind().dialect.name == 'postgresql':
         op.execute(

@@ -20,8 +20,9 @@ from auditapp.extensions import db
 from auditapp.models import ChecklistQuestion
 from auditapp.models.answers import VisitAnswer
 from auditapp.models.waves import APPROVED, Wave
-from auditapp.services import actions, checklists
-from auditapp.services.results import record_results
+from auditapp.services.checklists import versions as checklists
+from auditapp.services.follow_up import actions
+from auditapp.services.visits.results import record_results
 from tests.web import evidence_images
 from tests.web.statuses import new_visit, walk_to
 

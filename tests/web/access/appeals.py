@@ -20,10 +20,11 @@ from auditapp.extensions import db
 from auditapp.models import ChecklistQuestion
 from auditapp.models.answers import VisitAnswer
 from auditapp.models.waves import APPROVED, Wave
-from auditapp.services import appeals, checklists
-from auditapp.services.evidence import check_photo
-from auditapp.services.follow_up_files import store_photo
-from auditapp.services.results import record_results
+from auditapp.services.appeals import cases as appeals
+from auditapp.services.checklists import versions as checklists
+from auditapp.services.follow_up.files import store_photo
+from auditapp.services.visits.evidence import check_photo
+from auditapp.services.visits.results import record_results
 from tests.web.evidence_images import png
 from tests.web.statuses import new_visit, walk_to
 

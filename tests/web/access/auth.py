@@ -3,7 +3,7 @@ sign-out, which needs a session to end."""
 
 from flask import url_for
 
-from auditapp.services.accounts import make_token
+from auditapp.services.core.accounts import make_token
 
 from . import EVERYONE, SIGNED_IN, Route
 

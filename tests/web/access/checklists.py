@@ -12,7 +12,7 @@ from typing import Any
 from flask import url_for
 
 from auditapp.extensions import db
-from auditapp.services import checklists
+from auditapp.services.checklists import versions as checklists
 
 from . import ADMIN, COORDINATOR_X, COORDINATOR_Y, Route
 

@@ -17,7 +17,7 @@ from flask import url_for
 
 from auditapp.models import utcnow
 from auditapp.models.waves import ACCEPTED
-from auditapp.services import evidence
+from auditapp.services.visits import evidence
 from tests.web import evidence_images
 
 from . import ADMIN, COORDINATOR_X, REVIEWER_X, SHOPPER_A, Route

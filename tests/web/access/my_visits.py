@@ -14,7 +14,8 @@ from flask import url_for
 from auditapp.extensions import db
 from auditapp.models import Client, ShopperProfile, Store, utcnow
 from auditapp.models.waves import ACCEPTED, ASSIGNED, PLANNED, Visit, Wave
-from auditapp.services import calendar, checklists
+from auditapp.services.checklists import versions as checklists
+from auditapp.services.core import calendar
 from tests.web.statuses import new_visit
 
 from . import EVERYONE, SHOPPER_A, SHOPPER_B, Route

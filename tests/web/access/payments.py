@@ -19,7 +19,7 @@ from auditapp.extensions import db
 from auditapp.models import Evidence, ShopperProfile, Store, User, utcnow
 from auditapp.models.pay import PayLine, PaymentRun
 from auditapp.models.waves import Visit, Wave
-from auditapp.services.pay import record_pay_line
+from auditapp.services.pay.ledger import record_pay_line
 from tests.web.statuses import walk_to
 
 from . import ADMIN, COORDINATOR_X, COORDINATOR_Y, SHOPPER_A, SHOPPER_B, Route

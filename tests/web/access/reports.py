@@ -15,7 +15,8 @@ from typing import Any
 from flask import url_for
 
 from auditapp.extensions import db
-from auditapp.services import org, scorecards
+from auditapp.services.org import records as org
+from auditapp.services.scorecards import pdfs as scorecards
 
 from . import (
     ADMIN,

@@ -17,7 +17,8 @@ from flask import url_for
 from auditapp.clock import utcnow
 from auditapp.extensions import db
 from auditapp.models.waves import IN_PROGRESS, Visit, Wave
-from auditapp.services import checklists, visit_form
+from auditapp.services.checklists import versions as checklists
+from auditapp.services.visits import form as visit_form
 from tests.web.statuses import new_visit
 
 from . import ADMIN, COORDINATOR_X, COORDINATOR_Y, REVIEWER_X, REVIEWER_Y, Route

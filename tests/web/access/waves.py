@@ -16,7 +16,8 @@ from flask import url_for
 
 from auditapp.extensions import db
 from auditapp.models import utcnow
-from auditapp.services import checklists, waves
+from auditapp.services.checklists import versions as checklists
+from auditapp.services.waves import setup as waves
 
 from . import ADMIN, COORDINATOR_X, COORDINATOR_Y, Route
 
