@@ -55,6 +55,24 @@ def _configure_sqlite(engine: Engine, busy_timeout_seconds: int) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
+def end_reading(keep_loaded: bool = False) -> None:
+    """Commits a transaction that has only read, so that the next statement, a write,
+    starts a transaction of its own. The services that must commit in steps call it:
+    on SQLite a transaction that read and then writes fails at once when another
+    writer committed in between, while one that begins by writing waits its turn; and
+    a request that may write holds the write lock from its first statement, which must
+    not last through a photo's decoding. ``keep_loaded`` spares reloading the loaded
+    objects, for a caller whose writes check what matters in their own statements."""
+    session = db.session()
+    if session.new or session.dirty or session.deleted:
+        raise RuntimeError("nothing may be written before end_reading()")
+    expire, session.expire_on_commit = session.expire_on_commit, not keep_loaded
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = expire
+
+
 def render_migration_item(type_: str, obj: Any, autogen_context: Any) -> str | bool:
     """Migrations spell our UTC column type as the plain DateTime it stores."""
     if type_ == "type" and isinstance(obj, UTCDateTime):

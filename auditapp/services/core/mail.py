@@ -67,7 +67,7 @@ def deliver(mail_id: int) -> None:
         if current_app.config.get("JOBS_MODE") == "inline":
             current_app.logger.warning("mail %s to %s failed: %s", mail.id, mail.to, error)
             return
-        db.session.commit()
+        db.session.commit()  # the failure is kept: the job fails so that RQ retries it
         raise
     mail.sent_at = utcnow()
 

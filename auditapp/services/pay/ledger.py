@@ -8,7 +8,7 @@ coordinators making runs at the same moment can never both take a line. A paid r
 is final; an unpaid one can still lose lines or be cancelled, under a write lock on
 the run's row so that "mark paid" and a change can never interleave.
 
-Every write here starts with begin_writing(): the read-only transaction that loaded
+Every write here starts with db_setup.end_reading(): the read-only transaction that loaded
 the page ends first, so on SQLite the write transaction begins by writing and waits
 its turn instead of failing (see assignments.claim).
 """
@@ -27,6 +27,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import ColumnElement, Select, case, delete, func, select, update
 from sqlalchemy.orm import selectinload
 
+from ...db_setup import end_reading
 from ...errors import Conflict, DomainError
 from ...extensions import db
 from ...models import Client, ShopperProfile, User, utcnow
@@ -251,14 +252,6 @@ def shopper_lines(shopper: ShopperProfile) -> Select[tuple[PayLine]]:
 # --- runs --------------------------------------------------------------------------
 
 
-def begin_writing() -> None:
-    """Ends the read-only transaction that loaded the page's objects, so the next
-    statement, a write, starts a transaction of its own."""
-    if db.session.new or db.session.dirty or db.session.deleted:
-        raise RuntimeError("nothing may be written before a payment change")
-    db.session.commit()
-
-
 def create_run(
     client: Client,
     actor: User,
@@ -276,7 +269,7 @@ def create_run(
     if wanted is not None and not wanted:
         raise NothingToPay(_("Choose at least one line to pay."))
     client_id, actor_id = client.id, actor.id
-    begin_writing()
+    end_reading()
     with db.session.begin_nested():
         run = PaymentRun(client_id=client_id, created_by_id=actor_id, created_at=utcnow())
         db.session.add(run)
@@ -331,7 +324,7 @@ def mark_paid(run: PaymentRun, actor: User, reference: str = "") -> PaymentRun:
     if len(reference) > REFERENCE_MAX:
         raise DomainError(_("The reference may have at most %(n)d characters.", n=REFERENCE_MAX))
     run_id, actor_id = run.id, actor.id
-    begin_writing()
+    end_reading()
     with db.session.begin_nested():
         result = db.session.execute(
             update(PaymentRun)
@@ -369,7 +362,7 @@ def _format_moment(moment: datetime) -> str:
 def remove_line(run: PaymentRun, line: PayLine) -> None:
     """Takes a line out of an unpaid run; it is pending again."""
     run_id, line_id = run.id, line.id
-    begin_writing()
+    end_reading()
     with db.session.begin_nested():
         _lock_unpaid(run_id)
         moved = db.session.execute(
@@ -385,7 +378,7 @@ def remove_line(run: PaymentRun, line: PayLine) -> None:
 def cancel_run(run: PaymentRun) -> int:
     """Deletes an unpaid run; its lines are pending again. Returns how many."""
     run_id = run.id
-    begin_writing()
+    end_reading()
     with db.session.begin_nested():
         _lock_unpaid(run_id)
         released = db.session.execute(

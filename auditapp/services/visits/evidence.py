@@ -38,6 +38,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from ... import media
+from ...db_setup import end_reading
 from ...errors import DomainError
 from ...extensions import db
 from ...models import EVIDENCE_KINDS, ChecklistQuestion, Evidence, User
@@ -107,7 +108,9 @@ def store_upload(
     )
     image = None
     if kind != "audio":
-        _end_reading()
+        # Decoding takes up to seconds: other shoppers' saves go on meanwhile (on
+        # SQLite the write lock is taken again only to add the row).
+        end_reading()
         image = process_photo(data)
         if visit.status not in UPLOAD_STATUSES:  # read again: submitted meanwhile?
             raise EvidenceRejected(_("Files can no longer be added to this visit."), 409)
@@ -137,16 +140,6 @@ def store_upload(
     discard_on_rollback(written)
     photo_index.index_photo(evidence, visit.wave.client_id)
     return evidence
-
-
-def _end_reading() -> None:
-    """Decoding a photo takes up to seconds. On SQLite a request that may write holds
-    the database's write lock from its first statement (db_setup.takes_write_lock),
-    so the reads so far are committed first: other shoppers' saves go on meanwhile,
-    and the lock is taken again only to add the row."""
-    if db.session.new or db.session.dirty or db.session.deleted:
-        raise RuntimeError("nothing may be written before a photo is decoded")
-    db.session.commit()
 
 
 def evidence_path(evidence: Evidence, thumb: bool = False) -> Path | None:

@@ -44,6 +44,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 import scoring
 
+from ...db_setup import end_reading
 from ...errors import Conflict, DomainError
 from ...extensions import db
 from ...models import User, utcnow
@@ -204,21 +205,6 @@ def clean_draft_data(data: object) -> dict[str, str | list[str]]:
     return clean
 
 
-def begin_writing(keep_loaded: bool = False) -> None:
-    """Ends the read-only transaction that loaded the page's objects, so the next write
-    starts a transaction of its own (see assignments.claim for why SQLite needs it).
-    ``keep_loaded`` spares reloading them afterwards, for a caller whose writes check
-    what matters in their own statements (submit's conditional UPDATE)."""
-    if db.session.new or db.session.dirty or db.session.deleted:
-        raise RuntimeError("nothing may be written before begin_writing()")
-    session = db.session()
-    expire, session.expire_on_commit = session.expire_on_commit, not keep_loaded
-    try:
-        session.commit()
-    finally:
-        session.expire_on_commit = expire
-
-
 def save_draft(visit: Visit, revision: int | None, data: object) -> tuple[int, bool]:
     """Stores the form state; returns (stored revision, stale). ``revision`` None: next."""
     _editable(visit)
@@ -226,7 +212,7 @@ def save_draft(visit: Visit, revision: int | None, data: object) -> tuple[int, b
     if revision is not None and not 0 < revision <= MAX_REVISION:
         raise DomainError(_("The draft could not be read."))
     visit_id = visit.id
-    begin_writing()
+    end_reading()
     for _attempt in range(3):
         now = utcnow()
         query = update(VisitDraft).where(VisitDraft.visit_id == visit_id)
@@ -351,7 +337,7 @@ def submit(
     summary = outcome.to_json()
     ids = question_ids(visit.checklist_version)
     before, visit_id, user_id = visit.status, visit.id, (user.id if user is not None else None)
-    begin_writing(keep_loaded=True)
+    end_reading(keep_loaded=True)
     now = utcnow()
     submission = VisitSubmission(
         visit_id=visit_id,

@@ -19,6 +19,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select, text, update
 from sqlalchemy.exc import IntegrityError
 
+from ...db_setup import end_reading
 from ...errors import Conflict, DomainError
 from ...extensions import db
 from ...models import ShopperProfile, User, utcnow
@@ -133,9 +134,7 @@ def claim(visit: Visit, shopper: ShopperProfile, reasons: list[str]) -> Visit:
     if open_claims(shopper, visit.wave_id) >= limit:
         raise ClaimLimitReached(refusal)
     visit_id, wave_id, shopper_id, user = visit.id, visit.wave_id, shopper.id, shopper.user
-    if db.session.new or db.session.dirty or db.session.deleted:
-        raise RuntimeError("claim() must run before anything else is written")
-    db.session.commit()  # ends the read-only transaction
+    end_reading()
     with db.session.begin_nested():
         taken = _take(visit_id, shopper_id, user, ACCEPTED)
         if _booked_in_wave(shopper_id, wave_id) > limit:
