@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app auditapp
 PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 
-.PHONY: run test test-postgres install install-dev compile-translations translations browser fonts clean
+.PHONY: run test test-postgres install install-dev compile-translations translations browser fonts lint-js clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -39,7 +39,16 @@ fonts:
 browser:
 	bash scripts/install-browser.sh
 
-test: install-dev fonts browser
+# ESLint checks auditapp/static (eslint.config.js); npm ci installs it from
+# package-lock.json again only when the lock changes.
+node_modules/.installed: package-lock.json
+	npm ci --no-audit --no-fund
+	touch $@
+
+lint-js: node_modules/.installed
+	node_modules/.bin/eslint auditapp/static
+
+test: install-dev fonts browser lint-js
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy

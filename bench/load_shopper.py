@@ -1,7 +1,7 @@
 """The simulated shoppers of bench/load.py, and the reviewer whose returns send mail.
 
 Each shopper is one phone: its own httpx client (cookies, one connection), doing what
-the visit form's page and script do (auditapp/static/visit_form.js): sign in with the
+the visit form's page and script do (auditapp/static/visit_form/): sign in with the
 login page's CSRF token, open the form, autosave the draft three times as JSON, upload
 two photos one by one (multipart, a client upload id each), submit with the form's
 submission id, then, as a phone that lost the answer would, send the same submission

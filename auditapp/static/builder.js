@@ -1,50 +1,53 @@
 /* Checklist builder and preview: small progressive enhancement, no framework.
    Everything here is optional: without it the pages work through plain forms
-   (the preview's "Calculate score" button, every field shown in the editor). */
-(function () {
-  "use strict";
+   (the preview's "Calculate score" button, every field shown in the editor).
 
-  /* Delete buttons ask first. */
-  document.querySelectorAll("form[data-confirm]").forEach(function (form) {
-    form.addEventListener("submit", function (event) {
-      if (!window.confirm(form.dataset.confirm)) event.preventDefault();
-    });
+   The preview shows the questions the server says are visible (its answer lists
+   them, decided by scoring), so it needs no copy of the show_if rules. */
+
+/* Delete buttons ask first. */
+document.querySelectorAll("form[data-confirm]").forEach((form) => {
+  form.addEventListener("submit", (event) => {
+    if (!window.confirm(form.dataset.confirm)) event.preventDefault();
   });
+});
 
-  /* Question editor: show only the parts that matter for the chosen answer type,
-     and the possible values of the question a condition looks at. */
-  var editor = document.getElementById("question-form");
-  if (editor) {
-    var type = editor.querySelector("select[name='type']");
-    var parts = editor.querySelectorAll("fieldset[data-types]");
-    var showTypeParts = function () {
-      parts.forEach(function (part) {
-        part.hidden = part.dataset.types.split(" ").indexOf(type.value) < 0;
-      });
-    };
-    if (type) {
-      type.addEventListener("change", showTypeParts);
-      showTypeParts();
-    }
-    var target = editor.querySelector("select[name='show_if_question']");
-    var hints = editor.querySelectorAll(".cl-hints li[data-key]");
-    var showHints = function () {
-      hints.forEach(function (hint) { hint.hidden = hint.dataset.key !== target.value; });
-    };
-    if (target && hints.length) {
-      target.addEventListener("change", showHints);
-      showHints();
-    }
+/* Question editor: show only the parts that matter for the chosen answer type,
+   and the possible values of the question a condition looks at. */
+const editor = document.getElementById("question-form");
+if (editor) {
+  const type = editor.querySelector("select[name='type']");
+  const parts = editor.querySelectorAll("fieldset[data-types]");
+  const showTypeParts = () => {
+    parts.forEach((part) => {
+      part.hidden = part.dataset.types.split(" ").indexOf(type.value) < 0;
+    });
+  };
+  if (type) {
+    type.addEventListener("change", showTypeParts);
+    showTypeParts();
   }
+  const target = editor.querySelector("select[name='show_if_question']");
+  const hints = editor.querySelectorAll(".cl-hints li[data-key]");
+  const showHints = () => {
+    hints.forEach((hint) => { hint.hidden = hint.dataset.key !== target.value; });
+  };
+  if (target && hints.length) {
+    target.addEventListener("change", showHints);
+    showHints();
+  }
+}
 
-  /* Preview: score the answers on the server as they change, and show or hide the
-     questions whose condition holds. */
-  var preview = document.getElementById("preview-form");
-  if (!preview) return;
-  var panel = document.getElementById("score-panel");
-  var naWord = document.getElementById("score-words").dataset.na;
-  var pending = null;
-  var latest = 0;
+/* Preview: score the answers on the server as they change, and show or hide the
+   questions whose condition holds. */
+const preview = document.getElementById("preview-form");
+if (preview) livePreview(preview);
+
+function livePreview(form) {
+  const panel = document.getElementById("score-panel");
+  const naWord = document.getElementById("score-words").dataset.na;
+  let pending = null;
+  let latest = 0;
 
   function text(id, value) {
     document.getElementById(id).textContent =
@@ -56,31 +59,30 @@
     text("score-result", result.result);
     text("score-grade", result.grade);
     text("score-critical", (result.critical_failures || []).join(", "));
-    var list = document.getElementById("score-sections");
+    const list = document.getElementById("score-sections");
     list.textContent = "";
-    result.sections.forEach(function (section) {
-      var item = document.createElement("li");
+    result.sections.forEach((section) => {
+      const item = document.createElement("li");
       item.dataset.section = section.key;
       item.textContent = section.title + ": " + (section.score === null ? naWord : section.score);
       list.appendChild(item);
     });
-    var missing = document.getElementById("score-missing");
+    const missing = document.getElementById("score-missing");
     missing.hidden = !result.missing.length;
     missing.querySelector("span").textContent = result.missing.join(", ");
-    var visible = {};
-    result.visible.forEach(function (key) { visible[key] = true; });
-    preview.querySelectorAll(".vq[data-key]").forEach(function (question) {
-      question.hidden = !visible[question.dataset.key];
+    const visible = new Set(result.visible);
+    form.querySelectorAll(".vq[data-key]").forEach((question) => {
+      question.hidden = !visible.has(question.dataset.key);
     });
-    var errors = document.getElementById("score-errors");
+    const errors = document.getElementById("score-errors");
     errors.textContent = "";
-    preview.querySelectorAll("[data-error-for]").forEach(function (slot) {
-      var message = result.errors[slot.dataset.errorFor];
+    form.querySelectorAll("[data-error-for]").forEach((slot) => {
+      const message = result.errors[slot.dataset.errorFor];
       slot.textContent = message || "";
       slot.hidden = !message;
     });
-    Object.keys(result.errors).forEach(function (key) {
-      var line = document.createElement("p");
+    Object.keys(result.errors).forEach((key) => {
+      const line = document.createElement("p");
       line.textContent = key + ": " + result.errors[key];
       errors.appendChild(line);
     });
@@ -89,21 +91,21 @@
   }
 
   function score() {
-    var ticket = ++latest;
+    const ticket = ++latest;
     panel.setAttribute("aria-busy", "true");
-    fetch(preview.dataset.scoreUrl, {
+    fetch(form.dataset.scoreUrl, {
       method: "POST",
-      body: new FormData(preview),
+      body: new FormData(form),
       credentials: "same-origin",
-      headers: { "Accept": "application/json" }
+      headers: { Accept: "application/json" },
     })
-      .then(function (response) {
+      .then((response) => {
         if (!response.ok) throw new Error("HTTP " + response.status);
         return response.json();
       })
-      .then(function (result) { if (ticket === latest) show(result); })
-      .catch(function () { /* the Calculate button still works */ })
-      .then(function () { if (ticket === latest) panel.removeAttribute("aria-busy"); });
+      .then((result) => { if (ticket === latest) show(result); })
+      .catch(() => { /* the Calculate button still works */ })
+      .then(() => { if (ticket === latest) panel.removeAttribute("aria-busy"); });
   }
 
   function soon() {
@@ -111,10 +113,10 @@
     pending = window.setTimeout(score, 250);
   }
 
-  preview.addEventListener("change", soon);
-  preview.addEventListener("input", function (event) {
+  form.addEventListener("change", soon);
+  form.addEventListener("input", (event) => {
     if (event.target.type === "number" || event.target.tagName === "TEXTAREA") soon();
   });
-  preview.classList.add("live");
+  form.classList.add("live");
   score();
-})();
+}

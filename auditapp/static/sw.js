@@ -1,7 +1,8 @@
 /* Service worker for the shopper's pages (scope /my/, served by views/offline.py).
 
    Its one job: a visit form the shopper has opened loads again with no signal, so the
-   answers kept in IndexedDB by visit_form.js can be shown and synced later.
+   answers kept in IndexedDB by the form's modules (static/visit_form/) can be shown
+   and synced later.
 
    - Visit form pages (/my/visits/<id>/form): network first, and every good answer is
      kept; with no network (or none within a few seconds) the kept copy is served.
@@ -9,8 +10,10 @@
    - Everything else (drafts, uploads, submissions, other pages) goes to the network
      untouched: the page script owns retries, so nothing is replayed behind its back.
 
-   The page asks to keep its own URL and assets on its first visit, which this worker
-   did not yet see ({type: "keep", urls}), and to drop a submitted form ({type: "forget"}). */
+   The page asks to keep its own URL and assets (its scripts, stylesheets and every
+   module it preloads) on its first visit, which this worker did not yet see ({type:
+   "keep", urls}), and to drop a submitted form ({type: "forget"}). The assets are kept
+   before the page, so a kept page always finds what it needs. */
 "use strict";
 
 const VERSION = "1";
@@ -90,13 +93,15 @@ self.addEventListener("message", (event) => {
     .map((u) => new URL(u, self.location.origin))
     .filter((u) => u.origin === self.location.origin);
   if (message.type === "keep") {
-    event.waitUntil(Promise.all(urls.map(async (u) => {
-      const cacheName = FORM_PAGE.test(u.pathname) ? PAGES : u.pathname.startsWith("/static/") ? STATIC : null;
-      if (!cacheName) return;
+    const keep = async (cacheName, u) => {
       try {
         await put(cacheName, u.href, await fetch(u.href, { credentials: "same-origin" }));
       } catch (error) { /* offline: kept on the next visit */ }
-    })));
+    };
+    const assets = urls.filter((u) => u.pathname.startsWith("/static/"));
+    const pages = urls.filter((u) => FORM_PAGE.test(u.pathname));
+    event.waitUntil(Promise.all(assets.map((u) => keep(STATIC, u)))
+      .then(() => Promise.all(pages.map((u) => keep(PAGES, u)))));
   } else if (message.type === "forget") {
     event.waitUntil(caches.open(PAGES).then((cache) => Promise.all(urls.map((u) => cache.delete(u.href)))));
   }

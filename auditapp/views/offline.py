@@ -1,7 +1,7 @@
 """The service worker of the shopper's pages (static/sw.js), served from /my/ so that
 its scope covers the visit forms under /my/visits/. It keeps the forms a shopper
 opened, so a reload with no signal still shows the form and the answers kept on the
-phone (static/visit_form.js).
+phone (static/visit_form/).
 
 Open to everyone: the script holds nothing private, and a browser checking for an
 update after the session ended must get the script, not a redirect (a redirect

@@ -97,11 +97,25 @@ def _open_form(page: Any, visit_id: int) -> None:
 
 
 def _offline_ready(page: Any) -> None:
-    """The service worker controls the page and has kept it (for the offline reload)."""
-    page.wait_for_function(
-        "async () => !!navigator.serviceWorker.controller"
-        " && !!(await caches.match(location.pathname))"
+    """The service worker controls the page and has kept it (for the offline reload),
+    with every script, stylesheet and module the page loads. (Polled in the page:
+    wait_for_function takes the promise of an async predicate for a true value.)"""
+    missing = page.evaluate(
+        """async () => {
+            const kept = async () => !!navigator.serviceWorker.controller
+                && !!(await caches.match(location.pathname));
+            for (let i = 0; i < 200 && !(await kept()); i++) {
+                await new Promise((resolve) => setTimeout(resolve, 50));
+            }
+            if (!(await kept())) return ["the page"];
+            const assets = document.querySelectorAll(
+                "script[src], link[rel=stylesheet], link[rel=modulepreload]");
+            const urls = [...assets].map((el) => el.src || el.href);
+            const found = await Promise.all(urls.map((url) => caches.match(url)));
+            return urls.filter((url, i) => !found[i]);
+        }"""
     )
+    assert missing == [], f"not kept for offline use: {missing}"
 
 
 def _question(page: Any, key: str) -> Any:
