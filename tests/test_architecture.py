@@ -147,3 +147,85 @@ def test_the_local_import_finder_sees_one(tmp_path: Path) -> None:
         "def f():\n    from .models import User\n    import json\n    import scoring\n"
     )
     assert list(_local_project_imports(module, tmp_path)) == ["probe.py:2 in f", "probe.py:4 in f"]
+
+
+def _test_module_imports(path: Path, root: Path = ROOT) -> Iterator[str]:
+    """Imports of a test module (test_*.py), absolute or relative, anywhere in the file:
+    what tests share lives in modules of their own (tests/web/worlds/ and its like)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    package = path.relative_to(root).parent.parts
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom):
+            base = package[: len(package) - node.level + 1] if node.level else ()
+            module = (*base, *node.module.split(".")) if node.module else base
+            named = [module, *((*module, alias.name) for alias in node.names)]
+        elif isinstance(node, ast.Import):
+            named = [tuple(alias.name.split(".")) for alias in node.names]
+        else:
+            continue
+        for parts in named:
+            if parts[-1].startswith("test_") and root.joinpath(*parts).with_suffix(".py").is_file():
+                yield f"{path.relative_to(root)}:{node.lineno} imports {'.'.join(parts)}"
+
+
+def test_no_module_of_the_tests_imports_a_test_module() -> None:
+    found = [
+        where
+        for path in sorted((ROOT / "tests").rglob("*.py"))
+        for where in _test_module_imports(path)
+    ]
+    assert found == []
+
+
+def test_the_test_import_finder_sees_each_spelling(tmp_path: Path) -> None:
+    area = tmp_path / "tests" / "web" / "area"
+    area.mkdir(parents=True)
+    (area / "test_world.py").write_text("W = 1\n")
+    (area / "worlds.py").write_text("from tests.conftest import test_database_url\nW = 1\n")
+    probe = area / "test_probe.py"
+    probe.write_text(
+        "from tests.web.area.test_world import W\n"
+        "from tests.web.area import test_world\n"
+        "import tests.web.area.test_world\n"
+        "from .test_world import W\n"
+        "from . import test_world, worlds\n"
+        "from ..area.worlds import W\n"
+        "def f():\n    from .test_world import W\n"
+    )
+    found = list(_test_module_imports(probe, tmp_path))
+    assert [int(w.split(":")[1].split()[0]) for w in found] == [1, 2, 3, 4, 5, 8]
+    assert found[4] == "tests/web/area/test_probe.py:5 imports tests.web.area.test_world"
+    assert list(_test_module_imports(area / "worlds.py", tmp_path)) == []
+
+
+def _session_calls(path: Path, root: Path = ROOT) -> Iterator[str]:
+    """Calls of ``<something>.session.commit()`` or ``.rollback()`` in a module."""
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr in ("commit", "rollback")
+            and isinstance(node.func.value, ast.Attribute)
+            and node.func.value.attr == "session"
+        ):
+            yield f"{path.relative_to(root)}:{node.lineno} {node.func.attr}"
+
+
+def test_a_view_changes_data_only_through_the_transaction_helper() -> None:
+    views = ROOT / "auditapp" / "views"
+    found = [
+        where
+        for path in sorted(views.rglob("*.py"))
+        if path.name != "transaction.py"
+        for where in _session_calls(path)
+    ]
+    assert found == []
+    assert len(list(_session_calls(views / "transaction.py"))) == 3  # commit, two rollbacks
+
+
+def test_the_session_call_finder_sees_one(tmp_path: Path) -> None:
+    module = tmp_path / "probe.py"
+    module.write_text(
+        "def f(db):\n    db.session.commit()\n    db.session.rollback()\n    db.commit()\n"
+    )
+    assert list(_session_calls(module, tmp_path)) == ["probe.py:2 commit", "probe.py:3 rollback"]

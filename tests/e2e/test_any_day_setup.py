@@ -2,7 +2,7 @@
 the server answers, on machines whose clocks say it is an awkward day (faketime
 changes the clock of the whole process, the database included). The full demo is
 loaded under faked days by test_shopboard.py and test_review_flow.py, and under the
-app's own clock on many more days by tests/web/test_demo_review.py."""
+app's own clock on many more days by tests/web/demo/test_demo_review.py."""
 
 import sys
 import urllib.request

@@ -35,8 +35,8 @@ from scoring import (
 )
 from scoring.cli import main
 
+from .cli import run_cli
 from .hostile_numbers import JSON_NUMBER, NUMBER_TEXT, NUMBER_VALUE, outcome, quick
-from .test_scoring_cli import run_cli
 
 HUGE = Decimal("1e999999999")
 FUZZ = settings(max_examples=200, deadline=None)

@@ -1,12 +1,17 @@
-"""Clean-up for tests that commit for real (races between threads cannot run inside
-the rolled-back test transaction): delete, children first, what one client's test
+"""For tests that commit for real (races between threads cannot run inside the
+rolled-back test transaction): the `committed` fixture, thread-local sessions that
+really commit, and the clean-up that deletes, children first, what one client's test
 world created."""
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
+import pytest
+from flask import Flask
 from sqlalchemy import delete, select
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import scoped_session, sessionmaker
 
+from auditapp.extensions import db
 from auditapp.models import (
     Checklist,
     ChecklistOption,
@@ -64,3 +69,17 @@ def remove_committed(
         conn.execute(delete(Store).where(Store.id == store_id))
         conn.execute(delete(Region).where(Region.id == region_id))
         conn.execute(delete(Client).where(Client.id == client_id))
+
+
+@pytest.fixture
+def committed(app: Flask) -> Iterator[Engine]:
+    """Thread-local sessions that really commit, for the length of the test."""
+    with app.app_context():
+        engine = db.engine
+    saved = db.session
+    db.session = scoped_session(sessionmaker(bind=engine))  # type: ignore[misc]
+    try:
+        yield engine
+    finally:
+        db.session.remove()
+        db.session = saved  # type: ignore[misc]

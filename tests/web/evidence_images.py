@@ -5,6 +5,7 @@ way up it was stored. `sideways_jpeg` is what a phone held upright writes: pixel
 the sensor read them (landscape) and EXIF Orientation 6 ("turn 90° clockwise")."""
 
 import io
+import random
 import zlib
 from decimal import Decimal
 
@@ -122,3 +123,18 @@ def colour_at(data: bytes, xy: tuple[int, int]) -> str:
     if b > 200 and r < 60 and g < 60:
         return "blue"
     return "other"
+
+
+def scene(seed: int, size: tuple[int, int] = (360, 240)) -> Image.Image:
+    """A made-up photo: soft bands of light and shade, different for every seed."""
+    rng = random.Random(seed)
+    grid = Image.new("RGB", (9, 8))
+    for y in range(8):
+        level = rng.randrange(256)
+        for x in range(9):
+            step = rng.choice((-1, 1)) * rng.randrange(50, 100)
+            level = level + step if 0 <= level + step <= 255 else level - step
+            tint = rng.randrange(-20, 21)
+            red, blue = min(255, max(0, level + tint)), min(255, max(0, level - tint))
+            grid.putpixel((x, y), (red, level, blue))
+    return grid.resize(size, Image.Resampling.BICUBIC)

@@ -2,7 +2,7 @@
 
 Every module in this package whose name does not start with an underscore exposes
 ACCESS: a mapping from endpoint to Route. The permission matrix test
-(tests/web/test_permissions.py) loads them all, so a new area adds its own module
+(tests/web/core/test_permissions.py) loads them all, so a new area adds its own module
 (say access/checklists.py) and nothing else; a route that no module classifies
 makes the matrix test fail.
 """

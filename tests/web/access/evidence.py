@@ -2,11 +2,11 @@
 the shopper and the agency staff of the visit's client (admin, coordinator X,
 reviewer X) see the files. Client staff do not: photos can show the shopper, and
 only those of a client-visible photo question, in published results, are theirs to
-see (tests/web/test_client_evidence.py); this one is neither. Everyone else who is
+see (tests/web/reporting/test_client_evidence.py); this one is neither. Everyone else who is
 signed in gets 404.
 
 The matrix posts without a file, so the owner's upload gets a 400 "choose a file"
-answer: allowed, refused for the content. tests/web/test_evidence.py covers real
+answer: allowed, refused for the content. tests/web/visits/test_evidence.py covers real
 uploads."""
 
 from datetime import timedelta

@@ -3,7 +3,7 @@ client, open a submitted visit and act on it; everyone else who is signed in get
 404, including the coordinator and reviewer of another client. The queue and bulk
 approval belong to every coordinator and reviewer (each sees and approves only
 within their own clients; a foreign visit in a bulk approval is refused as not
-found, see tests/web/test_review_views.py).
+found, see tests/web/review/test_review_views.py).
 
 The object is made on first use and kept on the cast: shopper A's visit of client X,
 submitted through the real visit form service and committed, so a view's rollback

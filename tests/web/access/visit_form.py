@@ -1,7 +1,7 @@
 """The visit form: only the visit's own shopper reaches it (briefing confirmation,
 check-in, the form, drafts, check-out, submit); every other signed-in user gets 404,
-anonymous visitors are sent to sign in. tests/web/test_visit_form.py and
-tests/web/test_submission.py cover what the routes do."""
+anonymous visitors are sent to sign in. tests/web/visits/test_visit_form.py and
+tests/web/visits/test_submission.py cover what the routes do."""
 
 from datetime import timedelta
 from typing import Any

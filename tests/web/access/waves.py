@@ -6,7 +6,7 @@ coordinator (each sees and creates only within their own clients).
 The objects are made on first use and kept on the cast: a wave of client X over its
 three stores, with generated (planned) visits, not yet published. The report and
 export matrices publish it (:func:`published_wave`), so that the client's managers
-reach its pages; unpublished, it is a 404 for them (tests/web/test_publication.py)."""
+reach its pages; unpublished, it is a 404 for them (tests/web/follow_up/test_publication.py)."""
 
 from datetime import date
 from types import SimpleNamespace
