@@ -1,5 +1,7 @@
 """Flask extensions, created unbound here and bound in create_app."""
 
+from typing import TYPE_CHECKING
+
 from flask_babel import Babel
 from flask_compress import Compress
 from flask_limiter import Limiter
@@ -27,6 +29,20 @@ class Base(DeclarativeBase):
 
 
 db = SQLAlchemy(model_class=Base)
+
+# The base class of every model. Flask-SQLAlchemy makes db.Model at run time: a class
+# with Base's body (its metadata and registry) on DeclarativeBase and Flask-SQLAlchemy's
+# mixins (``query``, ``__repr__``, table names and binds). Its static type is only
+# ``type[...]``, which a class cannot subclass, so type checkers see such a class here.
+if TYPE_CHECKING:
+    from flask_sqlalchemy.model import Model as _FlaskModel
+
+    class Model(_FlaskModel, DeclarativeBase):
+        __abstract__ = True
+
+else:
+    Model = db.Model
+
 migrate = Migrate()
 csrf = CSRFProtect()
 login_manager = LoginManager()

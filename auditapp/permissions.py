@@ -7,7 +7,7 @@ from typing import Any, Protocol, TypeVar
 
 from flask import abort
 from flask_login import current_user
-from sqlalchemy import ColumnElement, false, or_, select, true
+from sqlalchemy import ColumnElement, Select, false, or_, select, true
 
 from .extensions import db, login_manager
 from .models import (
@@ -29,6 +29,7 @@ from .models import (
 from .models.users import user_clients, user_regions, user_stores
 
 F = TypeVar("F", bound=Callable[..., Any])
+T = TypeVar("T")
 
 
 def roles_required(*roles: str) -> Callable[[F], F]:
@@ -210,7 +211,7 @@ def get_user_or_404(user: User, user_id: int) -> User:
     return _one_or_404(select(User).where(User.id == user_id))
 
 
-def _one_or_404(query: Any) -> Any:
+def _one_or_404(query: Select[T]) -> T:
     found = db.session.scalars(query).first()
     if found is None:
         abort(404)

@@ -11,13 +11,24 @@ take the whole body first, so there this only guards against a misconfiguration.
 """
 
 from collections.abc import Callable, Iterable, Iterator
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from werkzeug.exceptions import RequestTimeout
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 # Where gunicorn and Werkzeug's development server put the client's socket.
 SOCKET_KEYS = ("gunicorn.socket", "werkzeug.socket")
+T = TypeVar("T")
+
+
+class _Body(Protocol):
+    """The WSGI input stream, as PEP 3333 describes it."""
+
+    def read(self, size: int = ..., /) -> bytes: ...
+
+    def readline(self, size: int = ..., /) -> bytes: ...
+
+    def readlines(self, hint: int = ..., /) -> list[bytes]: ...
 
 
 class BoundedBodyReads:
@@ -37,7 +48,7 @@ class BoundedBodyReads:
 class _TimedInput:
     """The body stream, turning a read that timed out into a 408 for the app."""
 
-    def __init__(self, stream: Any) -> None:
+    def __init__(self, stream: _Body) -> None:
         self._stream = stream
 
     def read(self, *args: Any) -> bytes:
@@ -47,13 +58,13 @@ class _TimedInput:
         return self._call(self._stream.readline, *args)
 
     def readlines(self, *args: Any) -> list[bytes]:
-        return self._call(self._stream.readlines, *args)  # type: ignore[no-any-return]
+        return self._call(self._stream.readlines, *args)
 
     def __iter__(self) -> Iterator[bytes]:
         return iter(self.readline, b"")
 
     @staticmethod
-    def _call(read: Callable[..., Any], *args: Any) -> Any:
+    def _call(read: Callable[..., T], *args: Any) -> T:
         try:
             return read(*args)
         except TimeoutError as stalled:

@@ -39,7 +39,7 @@ class _Worker(Worker):
 
     def request_stop(self, signum: int, frame: FrameType | None) -> None:
         self.stop_requested = True
-        super().request_stop(signum, frame)
+        super().request_stop(signum, frame)  # type: ignore[no-untyped-call]  # rq: unannotated
 
 
 _worker_app: Flask | None = None

@@ -35,6 +35,7 @@ class ExactNumberField(StringField):
     builder passes translated ones)."""
 
     widget = NumberInput(step="any")
+    data: Any  # a Decimal or None, where StringField's data is text
 
     def __init__(self, label: Any = None, validators: Any = None, **kw: Any) -> None:
         self.invalid_message = kw.pop("invalid_message", "Not a valid number.")
@@ -76,7 +77,9 @@ class Between:
     through scoring's bounded to_fraction, so no Decimal, however it was made, turns
     into a huge integer here."""
 
-    def __init__(self, low: Fraction | None, high: Fraction | None, message: str) -> None:
+    def __init__(
+        self, low: Fraction | int | None, high: Fraction | int | None, message: str
+    ) -> None:
         self.low, self.high, self.message = low, high, message
 
     def __call__(self, form: Form, field: Field) -> None:

@@ -30,12 +30,12 @@ Rules decided here:
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Hashable, Iterator, Mapping
+from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, time
 from decimal import Decimal
 from fractions import Fraction
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypedDict, cast
 
 from markupsafe import Markup
 from wtforms import (
@@ -48,8 +48,10 @@ from wtforms import (
     TextAreaField,
     TimeField,
 )
-from wtforms.fields.choices import SelectChoice, SelectFieldBase
-from wtforms.fields.core import UnboundField
+from wtforms.fields.choices import (  # type: ignore[attr-defined]  # WTForms 3.3's SelectChoice: types-WTForms 3.2 lacks it
+    SelectChoice,
+    SelectFieldBase,
+)
 from wtforms.validators import Optional, ValidationError
 from wtforms.widgets import ListWidget, html_params
 
@@ -102,15 +104,25 @@ class Context:
             return fallback
         return localized(translations, self.language, name, fallback)
 
-    def na_choice(self, question: Question) -> list[tuple[str, str]]:
+    def na_choice(self, question: Question) -> list[SelectChoice]:
         return [SelectChoice(NA, self.gettext("Not applicable"))] if question.na_allowed else []
+
+
+class _Reading(TypedDict):
+    """How a question type's field is read back and filled in again."""
+
+    answer: Callable[[Field], object]
+    fill: Callable[[object], object]
+    na_in_choices: bool  # N/A is one of the field's own choices; else an extra box
 
 
 @dataclass(frozen=True)
 class FieldType:
     """How one question type is asked, read back and filled in again."""
 
-    make: Callable[[Question, Context], UnboundField]
+    # A field made outside a form is unbound (an UnboundField) until a form class takes
+    # it; WTForms' stubs type it as the field it will become.
+    make: Callable[[Question, Context], Field]
     answer: Callable[[Field], object]
     fill: Callable[[object], object]
     na_in_choices: bool  # N/A is one of the field's own choices; else an extra box
@@ -126,18 +138,19 @@ class ChoiceList(ListWidget):
         super().__init__(prefix_label=False)
         self._made: dict[Hashable, Markup] = {}
 
-    def __call__(self, field: SelectFieldBase, **kwargs: Any) -> Markup:
+    def __call__(self, field: Field, **kwargs: Any) -> Markup:
         key = (field.name, field.id, tuple(sorted(kwargs.items())))
         try:
             hash(key)
         except TypeError:  # an unhashable attribute value: nothing to keep it by
-            return super().__call__(field, **kwargs)  # type: ignore[no-any-return]
-        if field.has_groups():
-            return super().__call__(field, **kwargs)  # type: ignore[no-any-return]
-        made, options = self._made, None
+            return super().__call__(field, **kwargs)
+        if not isinstance(field, SelectFieldBase) or field.has_groups():
+            return super().__call__(field, **kwargs)
+        made: dict[Hashable, Markup] = self._made
+        options: list[Field] | None = None
         parts = [made.get(key) or made.setdefault(key, self._head(field, kwargs))]
-        for index, choice in enumerate(field.iter_choices()):
-            shown = (key, index, choice.value, choice.label, choice.selected)
+        for index, (value, label, selected, _render_kw) in enumerate(field.iter_choices()):
+            shown = (key, index, value, label, selected)
             item = made.get(shown)
             if item is None:
                 options = options or list(field)
@@ -147,7 +160,7 @@ class ChoiceList(ListWidget):
         return Markup("").join(parts)
 
     @staticmethod
-    def _head(field: SelectFieldBase, kwargs: dict[str, Any]) -> Markup:
+    def _head(field: Field, kwargs: dict[str, Any]) -> Markup:
         return Markup("<ul {}>").format(html_params(**{"id": field.id, **kwargs}))
 
     @staticmethod
@@ -159,7 +172,7 @@ def _kw(question: Question, ctx: Context, **extra: Any) -> dict[str, Any]:
     return {"label": ctx.text(question), "description": ctx.guidance(question), **extra}
 
 
-def _radio(question: Question, ctx: Context, choices: list[SelectChoice], css: str) -> Any:
+def _radio(question: Question, ctx: Context, choices: list[SelectChoice], css: str) -> RadioField:
     return RadioField(
         choices=choices + ctx.na_choice(question),
         validators=[Optional()],
@@ -169,18 +182,18 @@ def _radio(question: Question, ctx: Context, choices: list[SelectChoice], css: s
     )
 
 
-def _make_yes_no(question: Question, ctx: Context) -> UnboundField:
+def _make_yes_no(question: Question, ctx: Context) -> Field:
     yes = ctx.option_label(question, "yes") if question.options else ctx.gettext("Yes")
     no = ctx.option_label(question, "no") if question.options else ctx.gettext("No")
     return _radio(question, ctx, [SelectChoice("yes", yes), SelectChoice("no", no)], "choices row")
 
 
-def _make_choice(question: Question, ctx: Context) -> UnboundField:
+def _make_choice(question: Question, ctx: Context) -> Field:
     choices = [SelectChoice(o.value, ctx.option_label(question, o.value)) for o in question.options]
     return _radio(question, ctx, choices, "choices")
 
 
-def _make_multi(question: Question, ctx: Context) -> UnboundField:
+def _make_multi(question: Question, ctx: Context) -> Field:
     choices = [SelectChoice(o.value, ctx.option_label(question, o.value)) for o in question.options]
     choices.append(SelectChoice(NONE_OF_THESE, ctx.gettext("None of these")))
     alone = ctx.gettext("“None of these” and “Not applicable” cannot be combined with others.")
@@ -208,16 +221,16 @@ def _whole_range(question: Question) -> range | None:
     return range(int(low), int(high) + 1)
 
 
-def _make_scale(question: Question, ctx: Context) -> UnboundField:
+def _make_scale(question: Question, ctx: Context) -> Field:
     steps = _whole_range(question) or ()
     return _radio(question, ctx, [SelectChoice(str(i)) for i in steps], "choices row scale")
 
 
-def _make_nps(question: Question, ctx: Context) -> UnboundField:
+def _make_nps(question: Question, ctx: Context) -> Field:
     return _radio(question, ctx, [SelectChoice(str(i)) for i in range(11)], "choices row nps")
 
 
-def _make_number(question: Question, ctx: Context) -> UnboundField:
+def _make_number(question: Question, ctx: Context) -> Field:
     low, high = question.min, question.max
     render: dict[str, Any] = {"inputmode": "decimal"}
     if low is not None:
@@ -238,11 +251,11 @@ def _make_number(question: Question, ctx: Context) -> UnboundField:
     )
 
 
-def _make_text(question: Question, ctx: Context) -> UnboundField:
+def _make_text(question: Question, ctx: Context) -> Field:
     return TextAreaField(validators=[Optional()], render_kw={"rows": 3}, **_kw(question, ctx))
 
 
-def _make_photo(question: Question, ctx: Context) -> UnboundField:
+def _make_photo(question: Question, ctx: Context) -> Field:
     return FileField(
         validators=[Optional()],
         render_kw={"accept": "image/*", "capture": "environment"},
@@ -250,11 +263,11 @@ def _make_photo(question: Question, ctx: Context) -> UnboundField:
     )
 
 
-def _make_date(question: Question, ctx: Context) -> UnboundField:
+def _make_date(question: Question, ctx: Context) -> Field:
     return DateField(validators=[Optional()], **_kw(question, ctx))
 
 
-def _make_time(question: Question, ctx: Context) -> UnboundField:
+def _make_time(question: Question, ctx: Context) -> Field:
     return TimeField(validators=[Optional()], format="%H:%M", **_kw(question, ctx))
 
 
@@ -332,8 +345,8 @@ def _keep(value: object) -> object:
     return value
 
 
-_CHOICE = {"answer": _choice_answer, "fill": _fill_choice, "na_in_choices": True}
-_NUMBER_RADIO = {"answer": _number_answer, "fill": _fill_choice, "na_in_choices": True}
+_CHOICE: _Reading = {"answer": _choice_answer, "fill": _fill_choice, "na_in_choices": True}
+_NUMBER_RADIO: _Reading = {"answer": _number_answer, "fill": _fill_choice, "na_in_choices": True}
 
 FIELD_TYPES: dict[str, FieldType] = {
     "yes_no": FieldType(_make_yes_no, **_CHOICE),
@@ -372,7 +385,14 @@ class QuestionSlot:
     number: int  # 1-based position in the whole checklist
 
 
-class ChecklistFormMixin:
+# A mixin of WTForms forms: type checkers see it as one, to know the form it is mixed into.
+if TYPE_CHECKING:
+    _FormBase = Form
+else:
+    _FormBase = object
+
+
+class ChecklistFormMixin(_FormBase):
     """Behaviour of every built form; the class also derives from a WTForms form."""
 
     checklist: Checklist
@@ -398,7 +418,7 @@ class ChecklistFormMixin:
         return result
 
     def answer_for(self, question: Question) -> object:
-        fields = self._fields  # type: ignore[attr-defined]
+        fields = self._fields
         box = fields.get(na_name(question.key))
         if box is not None and box.data:
             return NA
@@ -407,18 +427,18 @@ class ChecklistFormMixin:
             return None
         return _field_type(question).answer(field)
 
-    def validate(self, extra_validators: Any = None) -> bool:
+    def validate(self, extra_validators: Mapping[str, Sequence[Any]] | None = None) -> bool:
         gettext = self.translate
-        valid = super().validate(extra_validators)  # type: ignore[misc]
+        valid = super().validate(extra_validators)
         validated = validate_answers(self.checklist, self.submitted())
         self.visible = validated.visible
         for slot in self.slots():
             key = slot.question.key
-            errors = slot.field.errors
+            errors = cast(list[str], slot.field.errors)  # a list once the form validates
             if key not in validated.visible:
                 errors[:] = []  # hidden: the value is ignored, so are its errors
                 if slot.na_field is not None:
-                    slot.na_field.errors[:] = []
+                    cast(list[str], slot.na_field.errors)[:] = []
                 continue
             if key in validated.errors and not errors:
                 errors.append(self._domain_message(validated.errors[key]))
@@ -436,7 +456,7 @@ class ChecklistFormMixin:
         return gettext("This answer is not allowed here (%(reason)s).") % {"reason": message}
 
     def _problems(self) -> Iterator[str]:
-        for field in self._fields.values():  # type: ignore[attr-defined]
+        for field in self._fields.values():
             yield from field.errors
         yield from getattr(self, "form_errors", ())
 
@@ -445,13 +465,14 @@ class ChecklistFormMixin:
 
     def sections(self) -> list[tuple[Section, str, list[QuestionSlot]]]:
         """(section, translated title, question slots) in checklist order."""
-        fields = self._fields  # type: ignore[attr-defined]
-        result, number = [], 0
+        fields = self._fields
+        result: list[tuple[Section, str, list[QuestionSlot]]] = []
+        number = 0
         for section in self.checklist.sections:
             title = section.title
             if self.language:
                 title = localized(section.translations, self.language, "title", title)
-            slots = []
+            slots: list[QuestionSlot] = []
             for question in section.questions:
                 number += 1
                 field = fields[field_name(question.key)]
@@ -468,7 +489,7 @@ def build_form_class(
     base: type[Form] = Form,
     language: str | None = None,
     gettext: Gettext = _identity,
-) -> type[Form]:
+) -> type[ChecklistFormMixin]:
     """A form class with one field per question (and an N/A box where needed).
 
     ``base`` is the WTForms base (``FlaskForm`` in the web layer, for CSRF); ``language``
@@ -488,7 +509,7 @@ def build_form_class(
         attrs[name] = _field_type(question).make(question, ctx)
         if _has_na_box(question):
             attrs[na_name(question.key)] = BooleanField(gettext("Not applicable"))
-    return type("ChecklistForm", (ChecklistFormMixin, base), attrs)
+    return cast(type[ChecklistFormMixin], type("ChecklistForm", (ChecklistFormMixin, base), attrs))
 
 
 def form_data(checklist: Checklist, answers: Mapping[str, object]) -> dict[str, object]:

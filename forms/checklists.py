@@ -10,7 +10,7 @@ a few empty rows without JavaScript.
 
 from collections.abc import Mapping
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -25,7 +25,7 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.fields.choices import SelectChoice
+from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # WTForms 3.3; types-WTForms 3.2 lacks it
 from wtforms.validators import (
     DataRequired,
     Length,
@@ -35,7 +35,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from .builder import ExactNumberField
+from .answer_fields import ExactNumberField
 
 ZH = "zh"
 KEY_RULE = Regexp(r"^[A-Za-z0-9_-]*$", message=_l("Use letters, digits, _ and - only."))
@@ -90,7 +90,9 @@ def _zh(doc: Mapping[str, Any], field: str) -> str:
     return str((doc.get("translations") or {}).get(ZH, {}).get(field, ""))
 
 
-def _translations(existing: Mapping[str, Any] | None, zh: Mapping[str, str]) -> dict[str, Any]:
+def _translations(
+    existing: Mapping[str, Any] | None, zh: Mapping[str, str | None]
+) -> dict[str, Any]:
     """The existing translations with the Chinese texts replaced (blank ones dropped)."""
     merged = {lang: dict(texts) for lang, texts in (existing or {}).items()}
     texts = {**merged.get(ZH, {}), **{k: (v or "").strip() for k, v in zh.items()}}
@@ -102,7 +104,10 @@ def _translations(existing: Mapping[str, Any] | None, zh: Mapping[str, str]) -> 
     return merged
 
 
-def _pad(rows: FieldList, extra: int = EXTRA_ROWS) -> None:
+RowT = TypeVar("RowT", bound="_Row")
+
+
+def _pad(rows: "FieldList[FormField[RowT]]", extra: int = EXTRA_ROWS) -> None:
     filled = sum(1 for row in rows if not row.form.is_blank())
     while len(rows) < filled + extra:
         rows.append_entry()
@@ -204,7 +209,7 @@ class SettingsForm(FlaskForm):
                 band["translations"] = translations
             bands.append(band)
         return {
-            "title": self.title.data.strip(),
+            "title": (self.title.data or "").strip(),
             "language": self.language.data,
             "translations": _translations(doc.get("translations"), {"title": self.title_zh.data}),
             "scoring": {
@@ -250,7 +255,7 @@ class SectionForm(FlaskForm):
         doc = doc or {}
         return {
             "key": (self.key.data or "").strip() or doc.get("key") or None,
-            "title": self.title.data.strip(),
+            "title": (self.title.data or "").strip(),
             "weight": self.weight.data,
             "pass_mark": self.pass_mark.data,
             "translations": _translations(doc.get("translations"), {"title": self.title_zh.data}),
@@ -390,17 +395,17 @@ class QuestionForm(FlaskForm):
                 options.append(option)
         bands = []
         if kind == "number":
-            for row in (r.form for r in self.bands):
-                if row.is_blank():
+            for band_row in (r.form for r in self.bands):
+                if band_row.is_blank():
                     continue
-                band: dict[str, Any] = {"points": row.points.data}
-                if row.max.data is not None:
-                    band["max"] = row.max.data
+                band: dict[str, Any] = {"points": band_row.points.data}
+                if band_row.max.data is not None:
+                    band["max"] = band_row.max.data
                 bands.append(band)
         ranged = kind in ("scale", "number")
         return {
             "key": (self.key.data or "").strip() or doc.get("key") or None,
-            "text": self.text.data.strip(),
+            "text": (self.text.data or "").strip(),
             "type": kind,
             "weight": 1 if self.weight.data is None else self.weight.data,
             "na_allowed": self.na_allowed.data,

@@ -15,7 +15,7 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.fields.choices import SelectChoice
+from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # WTForms 3.3; types-WTForms 3.2 lacks it
 from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -45,6 +45,8 @@ class MultiCheckboxField(SelectMultipleField):
 
 class ParsedField(StringField):
     """A text field whose value goes through one of forms.parsing's parsers."""
+
+    data: Any  # the parsed value (a list, a mapping, a number), not the text
 
     def __init__(self, label: Any = None, parser: Any = None, formatter: Any = str, **kw: Any):
         super().__init__(label, **kw)

@@ -11,7 +11,7 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
+from ..extensions import Model
 from .base import UTCDateTime, in_list, utcnow
 from .org import Store
 from .users import User
@@ -31,7 +31,7 @@ IN_APP = "in_app"  # only in the app, no e-mail
 DELIVERIES = (IMMEDIATE, DIGEST, IN_APP)
 
 
-class Notification(db.Model):
+class Notification(Model):
     __tablename__ = "notification"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -62,7 +62,7 @@ class Notification(db.Model):
     )
 
 
-class AlertPreference(db.Model):
+class AlertPreference(Model):
     """A user's choice for one kind of alert."""
 
     __tablename__ = "alert_preference"

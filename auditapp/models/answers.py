@@ -24,7 +24,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
+from ..extensions import Model
 from .base import UTCDateTime, in_list, utcnow
 from .checklists import ChecklistQuestion
 from .users import User
@@ -33,7 +33,7 @@ from .waves import Visit
 EVIDENCE_KINDS = ("photo", "receipt", "audio")
 
 
-class VisitDraft(db.Model):
+class VisitDraft(Model):
     """The form as the shopper left it, saved while they type. `data` is the raw form
     state ({field name: value}); `revision` only grows, so an older autosave arriving
     late (a slow network) never overwrites a newer one."""
@@ -52,7 +52,7 @@ class VisitDraft(db.Model):
     __table_args__ = (CheckConstraint("revision >= 0", name="revision_non_negative"),)
 
 
-class VisitSubmission(db.Model):
+class VisitSubmission(Model):
     """One submission of a visit's form (a visit returned for revision has several)."""
 
     __tablename__ = "visit_submission"
@@ -79,7 +79,7 @@ class VisitSubmission(db.Model):
     )
 
 
-class VisitAnswer(db.Model):
+class VisitAnswer(Model):
     """The current answer to one question of a visit (one row per visit and question)."""
 
     __tablename__ = "visit_answer"
@@ -98,7 +98,7 @@ class VisitAnswer(db.Model):
     __table_args__ = (UniqueConstraint("visit_id", "question_id"),)
 
 
-class VisitComment(db.Model):
+class VisitComment(Model):
     """A comment per section, and one overall (section_key "")."""
 
     __tablename__ = "visit_comment"
@@ -111,7 +111,7 @@ class VisitComment(db.Model):
     __table_args__ = (UniqueConstraint("visit_id", "section_key"),)
 
 
-class Evidence(db.Model):
+class Evidence(Model):
     """A photo, receipt or audio file of a visit. The stored image has its EXIF
     removed; what the EXIF said (capture time, GPS) is kept here for review."""
 
@@ -149,7 +149,7 @@ class Evidence(db.Model):
     )
 
 
-class PhotoHashBand(db.Model):
+class PhotoHashBand(Model):
     """One 16-bit quarter of a photo's difference hash, indexed per client, so photos
     within a few bits of a new one are found without scanning every stored hash
     (multi-index hashing: auditapp/services/visits/photo_index.py)."""

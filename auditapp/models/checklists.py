@@ -34,7 +34,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from ..errors import Conflict
-from ..extensions import db
+from ..extensions import Model
 from .base import UTCDateTime, in_list, utcnow
 from .org import Client
 from .users import User
@@ -67,7 +67,7 @@ class ChecklistLocked(Conflict):
         )
 
 
-class Checklist(db.Model):
+class Checklist(Model):
     __tablename__ = "checklist"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -88,7 +88,7 @@ class Checklist(db.Model):
         return f"<Checklist {self.id} {self.title!r}>"
 
 
-class ChecklistVersion(db.Model):
+class ChecklistVersion(Model):
     __tablename__ = "checklist_version"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -157,7 +157,7 @@ class ChecklistVersion(db.Model):
         return f"<ChecklistVersion {self.checklist_id} v{self.number} {self.status}>"
 
 
-class ChecklistSection(db.Model):
+class ChecklistSection(Model):
     __tablename__ = "checklist_section"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -187,7 +187,7 @@ class ChecklistSection(db.Model):
         return f"<ChecklistSection {self.key}>"
 
 
-class ChecklistQuestion(db.Model):
+class ChecklistQuestion(Model):
     __tablename__ = "checklist_question"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -239,7 +239,7 @@ class ChecklistQuestion(db.Model):
         return f"<ChecklistQuestion {self.key}>"
 
 
-class ChecklistOption(db.Model):
+class ChecklistOption(Model):
     __tablename__ = "checklist_option"
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -29,7 +29,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
+from ..extensions import Model
 from .base import UTCDateTime, in_list, utcnow
 from .org import Store
 from .users import User
@@ -60,7 +60,7 @@ APPEAL_REJECTED = "rejected"
 APPEAL_STATUSES = (APPEAL_PENDING, APPEAL_UPHELD, APPEAL_REJECTED)
 
 
-class CorrectiveAction(db.Model):
+class CorrectiveAction(Model):
     __tablename__ = "corrective_action"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -121,7 +121,7 @@ class CorrectiveAction(db.Model):
         return f"<CorrectiveAction {self.id} {self.status}>"
 
 
-class ActionFinding(db.Model):
+class ActionFinding(Model):
     """One approved visit's answer to the action's question: the failure that opened or
     reopened it, or the later pass that verified it."""
 
@@ -147,7 +147,7 @@ class ActionFinding(db.Model):
     __table_args__ = (UniqueConstraint("action_id", "visit_id"),)
 
 
-class ActionEvent(db.Model):
+class ActionEvent(Model):
     """Every status change of an action: who (None: the system, from a later wave),
     when, from what, to what, and the note."""
 
@@ -167,7 +167,7 @@ class ActionEvent(db.Model):
     actor: Mapped[User | None] = relationship()
 
 
-class Appeal(db.Model):
+class Appeal(Model):
     """A store's dispute of one finding (one question of one published visit)."""
 
     __tablename__ = "appeal"
@@ -216,7 +216,7 @@ class Appeal(db.Model):
         return f"<Appeal {self.id} {self.status}>"
 
 
-class FollowUpFile(db.Model):
+class FollowUpFile(Model):
     """A photo attached to an action (evidence of the fix) or an appeal (evidence for
     the dispute): stored like a visit's evidence, upright and without metadata."""
 

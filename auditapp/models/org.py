@@ -16,7 +16,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
+from ..extensions import Model
 from .base import UTCDateTime, in_list, utcnow
 
 REGION_KINDS = ("region", "area", "district")
@@ -37,7 +37,7 @@ WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 AGE_BANDS = ("18-24", "25-34", "35-44", "45-54", "55-64", "65+")
 
 
-class Client(db.Model):
+class Client(Model):
     __tablename__ = "client"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -80,7 +80,7 @@ class Client(db.Model):
         return f"<Client {self.code}>"
 
 
-class Region(db.Model):
+class Region(Model):
     """A node of the client's region tree. `path` ("/1/4/9/") makes a subtree one
     LIKE query, so scope checks never walk the tree in Python."""
 
@@ -111,7 +111,7 @@ class Region(db.Model):
         return f"<Region {self.code}>"
 
 
-class Store(db.Model):
+class Store(Model):
     __tablename__ = "store"
 
     id: Mapped[int] = mapped_column(primary_key=True)

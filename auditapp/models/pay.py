@@ -7,7 +7,7 @@ from decimal import Decimal
 from sqlalchemy import CheckConstraint, ForeignKey, Numeric, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
+from ..extensions import Model
 from .answers import Evidence
 from .base import UTCDateTime, utcnow
 from .org import Client
@@ -17,7 +17,7 @@ from .waves import Visit
 Money = Numeric(12, 2)
 
 
-class PaymentRun(db.Model):
+class PaymentRun(Model):
     """A batch of pay lines of one client, exported for the bank and marked paid."""
 
     __tablename__ = "payment_run"
@@ -40,7 +40,7 @@ class PaymentRun(db.Model):
     )
 
 
-class PayLine(db.Model):
+class PayLine(Model):
     """The fee and allowed expenses of one approved visit (one line per visit)."""
 
     __tablename__ = "pay_line"

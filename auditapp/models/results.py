@@ -25,12 +25,12 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..extensions import db
+from ..extensions import Model
 
 Points = Numeric(20, 8)
 
 
-class VisitSectionResult(db.Model):
+class VisitSectionResult(Model):
     __tablename__ = "visit_section_result"
 
     visit_id: Mapped[int] = mapped_column(
@@ -51,7 +51,7 @@ class VisitSectionResult(db.Model):
     )
 
 
-class VisitQuestionResult(db.Model):
+class VisitQuestionResult(Model):
     __tablename__ = "visit_question_result"
 
     visit_id: Mapped[int] = mapped_column(
@@ -74,7 +74,7 @@ class VisitQuestionResult(db.Model):
     )
 
 
-class StoreQuestionSummary(db.Model):
+class StoreQuestionSummary(Model):
     """The approved visits' question results of one store in one wave, summed:
     services/results.record_results keeps it up to date (adding a visit when it is
     approved, swapping its figures when it is rescored). earned, possible, answers,

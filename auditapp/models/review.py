@@ -17,7 +17,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
+from ..extensions import Model
 from .answers import VisitSubmission
 from .base import UTCDateTime, in_list, utcnow
 from .users import User
@@ -39,7 +39,7 @@ FLAG_CODES = (
 )
 
 
-class VisitFlag(db.Model):
+class VisitFlag(Model):
     """One integrity check that failed for one submission, with what it found
     (`detail`: the figures and the other visits or photos involved)."""
 
@@ -66,7 +66,7 @@ class VisitFlag(db.Model):
     )
 
 
-class ReviewEdit(db.Model):
+class ReviewEdit(Model):
     """A reviewer's change to one answer: who, when, before, after, why, and the
     visit's score on either side of it. Rows are only ever added."""
 
@@ -90,7 +90,7 @@ class ReviewEdit(db.Model):
     __table_args__ = (CheckConstraint("length(trim(reason)) > 0", name="reason_given"),)
 
 
-class ReviewNote(db.Model):
+class ReviewNote(Model):
     """What the reviewer tells the shopper when returning a visit: one note for the
     visit (question_key NULL) and optionally one per question."""
 

@@ -5,13 +5,13 @@ from datetime import datetime
 from sqlalchemy import Boolean, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
-from ..extensions import db
+from ..extensions import Model
 from ..networks import network_of
 from .base import UTCDateTime, utcnow
 from .users import User
 
 
-class LoginEvent(db.Model):
+class LoginEvent(Model):
     __tablename__ = "login_event"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -35,7 +35,7 @@ class LoginEvent(db.Model):
         return ip
 
 
-class PasswordResetMail(db.Model):
+class PasswordResetMail(Model):
     """One reset mail sent to a user: their count in the last hour caps the next ones,
     in the database so that the cap holds across several app machines."""
 
@@ -46,7 +46,7 @@ class PasswordResetMail(db.Model):
     sent_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
 
 
-class OutboxMail(db.Model):
+class OutboxMail(Model):
     """Every e-mail the app sends is recorded here; in development it is only here."""
 
     __tablename__ = "outbox_mail"

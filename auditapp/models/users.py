@@ -20,7 +20,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, object_session, relationship, validates
 
-from ..extensions import db
+from ..extensions import Model, db
 from .base import UTCDateTime, in_list, utcnow
 from .org import Client, Region, Store
 
@@ -56,7 +56,7 @@ user_stores = Table(
 )
 
 
-class User(UserMixin, db.Model):
+class User(UserMixin, Model):
     __tablename__ = "user"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -141,7 +141,7 @@ def new_calendar_token() -> str:
     return secrets.token_hex(32)
 
 
-class ShopperProfile(db.Model):
+class ShopperProfile(Model):
     __tablename__ = "shopper_profile"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -193,7 +193,7 @@ class ShopperProfile(db.Model):
     )
 
 
-class ShopperConflict(db.Model):
+class ShopperConflict(Model):
     """A client or store the shopper must never be sent to (they or family work there)."""
 
     __tablename__ = "shopper_conflict"

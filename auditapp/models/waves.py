@@ -28,7 +28,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
+from ..extensions import Model, db
 from .base import UTCDateTime, in_list, utcnow
 from .checklists import ChecklistVersion
 from .org import Client, Store
@@ -82,7 +82,7 @@ wave_stores = Table(
 )
 
 
-class Wave(db.Model):
+class Wave(Model):
     __tablename__ = "wave"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -147,7 +147,7 @@ class Wave(db.Model):
         return f"<Wave {self.id} {self.name}>"
 
 
-class Visit(db.Model):
+class Visit(Model):
     __tablename__ = "visit"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -242,7 +242,7 @@ class Visit(db.Model):
         return f"<Visit {self.id} {self.status}>"
 
 
-class VisitTransition(db.Model):
+class VisitTransition(Model):
     """TRANSITIONS as rows, read by the database trigger that guards visit.status."""
 
     __tablename__ = "visit_transition"
@@ -251,7 +251,7 @@ class VisitTransition(db.Model):
     to_status: Mapped[str] = mapped_column(String(16), primary_key=True)
 
 
-class VisitEvent(db.Model):
+class VisitEvent(Model):
     """Every status change of a visit: who, when, from what, to what, and why."""
 
     __tablename__ = "visit_event"
@@ -268,7 +268,7 @@ class VisitEvent(db.Model):
     actor: Mapped[User | None] = relationship()
 
 
-class ShopperAbsence(db.Model):
+class ShopperAbsence(Model):
     """Days a shopper is not available (holidays, exams); inclusive range."""
 
     __tablename__ = "shopper_absence"
