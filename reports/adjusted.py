@@ -56,6 +56,7 @@ Rules decided here:
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
@@ -175,19 +176,8 @@ def adjusted_store_scores(visits: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFr
     unclipped = raw_mean - (counts.T @ effects) / store_n
     adjusted = np.clip(unclipped, SCALE_LOW, SCALE_HIGH)
 
-    ci_low = np.full(n_stores, np.nan)
-    ci_high = np.full(n_stores, np.nan)
-    if residual_df >= 1:
-        quadratic = within - float(np.sum(projected**2 * shrink))
-        sigma2 = max(quadratic, 0.0) / residual_df
-        shares = counts.T / store_n[:, None]  # stores × shoppers
-        rotated = shares @ vectors
-        variance = sigma2 * (1.0 / store_n + (rotated**2) @ shrink)
-        t = t_quantile(1.0 - (1.0 - CONFIDENCE) / 2.0, residual_df)
-        half = t * np.sqrt(variance)
-        enough = store_n >= 2
-        ci_low[enough] = np.clip(unclipped - half, SCALE_LOW, SCALE_HIGH)[enough]
-        ci_high[enough] = np.clip(unclipped + half, SCALE_LOW, SCALE_HIGH)[enough]
+    fit = _Fit(within, residual_df, vectors, projected, shrink)
+    ci_low, ci_high = _intervals(unclipped, counts, store_n, fit)
 
     stores = pd.DataFrame(
         {
@@ -203,3 +193,38 @@ def adjusted_store_scores(visits: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFr
         {"shopper": shopper_labels, "n": shopper_n.astype(np.int64), "effect": effects}
     )
     return stores, shoppers
+
+
+@dataclass(frozen=True)
+class _Fit:
+    """What the intervals need of the fit: the within-store sum of squares and its
+    degrees of freedom, the eigenvectors of the absorbed shopper matrix, the shopper
+    sums projected on them and the shrinkage along each."""
+
+    within: float
+    residual_df: int
+    vectors: npt.NDArray[np.float64]
+    projected: Vector
+    shrink: Vector
+
+
+def _intervals(
+    unclipped: Vector, counts: npt.NDArray[np.float64], store_n: Vector, fit: _Fit
+) -> tuple[Vector, Vector]:
+    """Each store's 95% interval, about the unclipped mean and then clipped to the
+    scale; none for a store seen once or when no degree of freedom is left."""
+    ci_low = np.full(len(store_n), np.nan)
+    ci_high = np.full(len(store_n), np.nan)
+    if fit.residual_df < 1:
+        return ci_low, ci_high
+    quadratic = fit.within - float(np.sum(fit.projected**2 * fit.shrink))
+    sigma2 = max(quadratic, 0.0) / fit.residual_df
+    shares = counts.T / store_n[:, None]  # stores × shoppers
+    rotated = shares @ fit.vectors
+    variance = sigma2 * (1.0 / store_n + (rotated**2) @ fit.shrink)
+    t = t_quantile(1.0 - (1.0 - CONFIDENCE) / 2.0, fit.residual_df)
+    half = t * np.sqrt(variance)
+    enough = store_n >= 2
+    ci_low[enough] = np.clip(unclipped - half, SCALE_LOW, SCALE_HIGH)[enough]
+    ci_high[enough] = np.clip(unclipped + half, SCALE_LOW, SCALE_HIGH)[enough]
+    return ci_low, ci_high

@@ -205,7 +205,10 @@ class _YamlLoader(yaml.SafeLoader):
     def compose_node(self, parent: Any, index: Any) -> Any:
         if self.check_event(yaml.AliasEvent):
             raise yaml.composer.ComposerError(
-                None, None, "aliases (*name) are not allowed", self.peek_event().start_mark
+                None,
+                None,
+                "aliases (*name) are not allowed",
+                self.peek_event().start_mark,  # type: ignore[no-untyped-call]  # types-PyYAML: unannotated
             )
         self.depth += 1
         try:
@@ -214,7 +217,7 @@ class _YamlLoader(yaml.SafeLoader):
                     None,
                     None,
                     f"lists and mappings nest more than {MAX_DEPTH} levels deep",
-                    self.peek_event().start_mark,
+                    self.peek_event().start_mark,  # type: ignore[no-untyped-call]  # types-PyYAML: unannotated
                 )
             return super().compose_node(parent, index)
         finally:

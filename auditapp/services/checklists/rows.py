@@ -40,6 +40,7 @@ from .checks import validate_document
 
 CACHE_SIZE = 64
 T = TypeVar("T")
+Numbered = TypeVar("Numbered", ChecklistSection, ChecklistQuestion)
 
 # --- numbers ------------------------------------------------------------------------
 
@@ -313,7 +314,7 @@ def fill_version(version: ChecklistVersion, checklist: scoring.Checklist) -> Non
     renumber(version.sections)
 
 
-def renumber(rows: Sequence[ChecklistSection] | Sequence[ChecklistQuestion]) -> None:
+def renumber(rows: Sequence[Numbered]) -> None:
     for position, row in enumerate(rows):
         if row.position != position:
             row.position = position

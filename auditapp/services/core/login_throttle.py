@@ -67,7 +67,7 @@ def wait_before_attempt(email: str, network: str, now: datetime) -> Wait | None:
 
 def _network_wait(network: str, now: datetime) -> timedelta | None:
     cfg = current_app.config
-    window = cfg["LOGIN_IP_WINDOW"]
+    window: timedelta = cfg["LOGIN_IP_WINDOW"]
     count, oldest = db.session.execute(
         select(func.count(LoginEvent.id), func.min(LoginEvent.at)).where(
             LoginEvent.network == network,

@@ -341,7 +341,7 @@ def _unverified(store_id: int, checklist_id: int) -> dict[str, CorrectiveAction]
     return {action.question_key: action for action in rows}
 
 
-def _store_managers(store_id: int) -> Select[tuple[User]]:
+def _store_managers(store_id: int) -> Select[User]:
     """The store's active store managers."""
     return (
         select(User)

@@ -61,7 +61,8 @@ def store_photo(
     owner = (
         FollowUpFile.action_id == action_id if action_id else FollowUpFile.appeal_id == appeal_id
     )
-    if db.session.scalar(select(func.count()).select_from(FollowUpFile).where(owner)) >= MAX_FILES:
+    stored = db.session.scalar(select(func.count()).select_from(FollowUpFile).where(owner)) or 0
+    if stored >= MAX_FILES:
         raise EvidenceRejected(_("At most %(n)d photos can be attached.", n=MAX_FILES))
     image = process_photo(photo.data)
     row = FollowUpFile(

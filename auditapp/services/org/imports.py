@@ -151,7 +151,9 @@ def _age_bands(text: str) -> list[str]:
     return bands
 
 
-def _read(data: bytes, columns: tuple[str, ...], required: tuple[str, ...], report: ImportReport):
+def _read(
+    data: bytes, columns: tuple[str, ...], required: tuple[str, ...], report: ImportReport
+) -> list[tuple[int, dict[str, str]]]:
     try:
         header, rows = read_table(data)
     except WorkbookRefused as error:

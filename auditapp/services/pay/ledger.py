@@ -27,6 +27,8 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import ColumnElement, Select, case, delete, func, select, update
 from sqlalchemy.orm import selectinload
 
+from forms.pay import REFERENCE_MAX
+
 from ...db_setup import end_reading
 from ...errors import Conflict, DomainError
 from ...extensions import db
@@ -43,8 +45,6 @@ PAID = "paid"
 # Why less was paid than claimed (None: nothing to explain).
 NO_RECEIPT = "no_receipt"
 CAPPED = "capped"
-
-REFERENCE_MAX = 200
 
 
 class NothingToPay(DomainError):
@@ -146,7 +146,7 @@ def pending_filter(
     return where
 
 
-def lines_query(*where: ColumnElement[bool]) -> Select[tuple[PayLine]]:
+def lines_query(*where: ColumnElement[bool]) -> Select[PayLine]:
     """Lines with what a list shows loaded, oldest visit first."""
     return (
         select(PayLine)
@@ -204,8 +204,8 @@ def _grouped(key: Any, *where: ColumnElement[bool]) -> dict[Any, list[Totals]]:
     ).all()
     found: dict[Any, list[Totals]] = {}
     for row in rows:
-        group, values = (row[0], row[1:]) if keys else (None, row)
-        currency, count, fee, claimed, expenses, total = values
+        group = row[0] if keys else None
+        *_key, currency, count, fee, claimed, expenses, total = row
         found.setdefault(group, []).append(
             Totals(currency, int(count), *(_money(v) for v in (fee, claimed, expenses, total)))
         )
@@ -239,7 +239,7 @@ def earnings(shopper: ShopperProfile) -> list[Earnings]:
     return out
 
 
-def shopper_lines(shopper: ShopperProfile) -> Select[tuple[PayLine]]:
+def shopper_lines(shopper: ShopperProfile) -> Select[PayLine]:
     """The shopper's own lines, newest first."""
     return (
         select(PayLine)

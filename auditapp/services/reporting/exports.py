@@ -138,7 +138,7 @@ def _visit_filter(wave_id: int, user: User | None) -> list[ColumnElement[bool]]:
     return filters
 
 
-def exportable_waves(user: User | None) -> Select[tuple[Wave]]:
+def exportable_waves(user: User | None) -> Select[Wave]:
     """Waves in scope, newest first (a query, for paging)."""
     return select(Wave).where(wave_scope(user)).order_by(Wave.starts_on.desc(), Wave.id.desc())
 
@@ -272,7 +272,7 @@ class _Points(dict[str | None, Decimal | None]):
         return normal
 
 
-def _driver_rows(statement: Select[Any]) -> list[Any]:
+def _driver_rows(statement: Select[*tuple[Any, ...]]) -> list[Any]:
     """The statement's rows as the database driver returns them, past SQLAlchemy's
     result layer (about a third of the time per row). Only for columns that need no
     conversion: integers, and text the query casts to."""
@@ -482,7 +482,8 @@ def _wide_rows(
         if key in question_column and question_id in layout.readers
     }
     connection = db.session.connection()
-    columns = [
+    # Unpacked by position below, as plain values (with the shopper's name at the end).
+    columns: list[Any] = [
         Visit.id, Visit.checklist_version_id, Visit.slot, Visit.window_start, Visit.started_at,
         Visit.finished_at, Visit.score_exact, Visit.score, Visit.result, Visit.grade,
         Visit.integrity_score, Store.code, Store.name, Store.region_id, Store.timezone,
@@ -498,31 +499,9 @@ def _wide_rows(
         # Core, not the ORM session: plain rows (the datetimes still come back in UTC).
         visits = connection.execute(query.where(Visit.id.in_(ids)).order_by(Visit.id)).all()
         decimals = {v[0]: layout.decimals.get(v[1], 1) for v in visits}
-        section_scores: dict[int, list[object]] = {i: [None] * len(sections) for i in ids}
-        for visit_id, key, exact, score in _driver_rows(
-            select(
-                VisitSectionResult.visit_id, VisitSectionResult.section_key,
-                VisitSectionResult.score_exact, cast(VisitSectionResult.score, Text),
-            ).where(VisitSectionResult.visit_id.in_(ids))
-        ):  # fmt: skip
-            if (column := section_column.get(key)) is not None:
-                section_scores[visit_id][column] = scores[exact, score, decimals[visit_id]]
-        answers: dict[int, list[object]] = {i: [None] * len(question_column) for i in ids}
-        for visit_id, question_id, value in _driver_rows(
-            select(
-                VisitAnswer.visit_id, VisitAnswer.question_id, cast(VisitAnswer.value, Text)
-            ).where(VisitAnswer.visit_id.in_(ids))
-        ):
-            if (target := targets.get(question_id)) is not None:
-                answers[visit_id][target[0]] = target[1][value]
-        comments: dict[int, list[object]] = {i: [None] * len(comment_keys) for i in ids}
-        for visit_id, key, text in db.session.execute(
-            select(VisitComment.visit_id, VisitComment.section_key, VisitComment.text).where(
-                VisitComment.visit_id.in_(ids)
-            )
-        ):
-            if (column := comment_column.get(key)) is not None:
-                comments[visit_id][column] = text
+        section_scores = _section_cells(ids, section_column, scores, decimals)
+        answers = _answer_cells(ids, len(question_column), targets)
+        comments = _comment_cells(ids, comment_column)
         for visit in visits:
             (
                 visit_id, _version, slot, window_start, started, finished, exact, score,
@@ -544,6 +523,50 @@ def _wide_rows(
             row += answers[visit_id]
             row += comments[visit_id]
             yield row
+
+
+def _section_cells(
+    ids: list[int], column_of: dict[str, int], scores: _Scores, decimals: dict[int, int]
+) -> dict[int, list[object]]:
+    """Each visit's section scores, in the sections' columns."""
+    cells: dict[int, list[object]] = {i: [None] * len(column_of) for i in ids}
+    for visit_id, key, exact, score in _driver_rows(
+        select(
+            VisitSectionResult.visit_id, VisitSectionResult.section_key,
+            VisitSectionResult.score_exact, cast(VisitSectionResult.score, Text),
+        ).where(VisitSectionResult.visit_id.in_(ids))
+    ):  # fmt: skip
+        if (column := column_of.get(key)) is not None:
+            cells[visit_id][column] = scores[exact, score, decimals[visit_id]]
+    return cells
+
+
+def _answer_cells(
+    ids: list[int], width: int, targets: dict[int, tuple[int, AnswerWords]]
+) -> dict[int, list[object]]:
+    """Each visit's answers in words, in the questions' columns (``targets``: question
+    id -> its column and its answers in words)."""
+    cells: dict[int, list[object]] = {i: [None] * width for i in ids}
+    for visit_id, question_id, value in _driver_rows(
+        select(VisitAnswer.visit_id, VisitAnswer.question_id, cast(VisitAnswer.value, Text)).where(
+            VisitAnswer.visit_id.in_(ids)
+        )
+    ):
+        if (target := targets.get(question_id)) is not None:
+            cells[visit_id][target[0]] = target[1][value]
+    return cells
+
+
+def _comment_cells(ids: list[int], column_of: dict[str, int]) -> dict[int, list[object]]:
+    cells: dict[int, list[object]] = {i: [None] * len(column_of) for i in ids}
+    for visit_id, key, text in db.session.execute(
+        select(VisitComment.visit_id, VisitComment.section_key, VisitComment.text).where(
+            VisitComment.visit_id.in_(ids)
+        )
+    ):
+        if (column := column_of.get(key)) is not None:
+            cells[visit_id][column] = text
+    return cells
 
 
 # --- long: one row per question of each visit ------------------------------------------------

@@ -137,7 +137,8 @@ def _paired_visits(checklist: Checklist, client_ids: list[int] | None) -> list[l
     )
     if client_ids is not None:
         query = query.where(Wave.client_id.in_(client_ids))
-    by_place: dict[tuple[int, int, str, datetime], dict[int, int]] = defaultdict(dict)
+    # {place: {shopper id (never None: the query skips unstaffed visits): visit id}}
+    by_place: dict[tuple[int, int, str, datetime], dict[int | None, int]] = defaultdict(dict)
     for visit_id, wave_id, store_id, slot, start, shopper_id in db.session.execute(query):
         by_place[(wave_id, store_id, slot, start)].setdefault(shopper_id, visit_id)
     return [list(shoppers.values()) for shoppers in by_place.values() if len(shoppers) > 1]

@@ -100,8 +100,12 @@ def wave_chain(wave: Wave, size: int = TREND_WAVES, user: User | None = None) ->
         ).where(Wave.client_id == wave.client_id)
     )  # fmt: skip
     waves = {
-        wave_id: (previous_id, everyone or published_at is not None, data.Group(wave_id, *group))
-        for wave_id, previous_id, published_at, *group in rows
+        wave_id: (
+            previous_id,
+            everyone or published_at is not None,
+            data.Group(wave_id, name, starts_on, ends_on),
+        )
+        for wave_id, previous_id, published_at, name, starts_on, ends_on in rows
     }
     chain: list[data.Group] = []
     seen: set[int] = set()
@@ -125,7 +129,7 @@ def scoped_stores(
     *,
     store_format: str | None = None,
     tier: str | None = None,
-) -> Select[Any]:
+) -> Select[int]:
     """Ids of the client's stores the user may see (in the region's subtree), of this
     format and tier when given: a report on, say, tier A supermarkets only."""
     query = select(Store.id).where(Store.client_id == client_id, store_scope(user))
@@ -153,7 +157,7 @@ def _approved(*conditions: ColumnElement[bool]) -> ColumnElement[bool]:
     return and_(approved, *conditions)
 
 
-def fetch(query: Select[Any]) -> list[tuple[Any, ...]]:
+def fetch(query: Select[*tuple[Any, ...]]) -> list[tuple[Any, ...]]:
     """The rows as plain tuples from the driver, in the session's transaction: for the
     large reads, which need no type conversion (SQLAlchemy's Row objects would cost
     more than the query)."""
@@ -185,7 +189,7 @@ def visit_rows(where: ColumnElement[bool]) -> pd.DataFrame:
     return _frame(fetch(query.where(_approved(where))), VISIT_COLUMNS)
 
 
-def _visit_ids(where: ColumnElement[bool]) -> Select[Any]:
+def _visit_ids(where: ColumnElement[bool]) -> Select[int]:
     """The approved visits' ids, as a subquery: filtering the result rows with it lets
     PostgreSQL hash the few visit ids once instead of joining every result row."""
     return select(Visit.id).where(_approved(where))
@@ -308,7 +312,7 @@ def wave_question_rows(wave_id: int, stores: Select[Any], keys: dict[int, str]) 
     return _frame(records, QUESTION_COLUMNS)
 
 
-def _store_infos(query: Select[Any]) -> dict[int, data.StoreInfo]:
+def _store_infos(query: Select[int, str, str]) -> dict[int, data.StoreInfo]:
     return {store_id: data.StoreInfo(store_id, code, name) for store_id, code, name in fetch(query)}
 
 

@@ -82,47 +82,8 @@ def visit_details(
     checklists = dict(loaded or {})
     for version_id in {v.checklist_version_id for v in visits} - set(checklists):
         checklists[version_id] = load_checklist(version_id)
-    answers: dict[int, dict[str, Any]] = {}
-    for visit_id, key, value in db.session.execute(
-        select(VisitAnswer.visit_id, ChecklistQuestion.key, VisitAnswer.value)
-        .join(ChecklistQuestion, ChecklistQuestion.id == VisitAnswer.question_id)
-        .where(VisitAnswer.visit_id.in_(ids))
-    ):
-        answers.setdefault(visit_id, {})[key] = value
-    points: dict[int, dict[int, Points]] = {}
-    q = VisitQuestionResult
-    for visit_id, question_id, earned, possible, applicable, failed in db.session.execute(
-        select(q.visit_id, q.question_id, q.earned, q.possible, q.applicable, q.critical_failed)
-        .where(q.visit_id.in_(ids))
-    ):  # fmt: skip
-        points.setdefault(visit_id, {})[question_id] = (
-            Fraction(earned), Fraction(possible), bool(applicable), bool(failed)
-        )  # fmt: skip
-    comments: dict[int, dict[str, str]] = {}
-    for visit_id, section_key, text in db.session.execute(
-        select(VisitComment.visit_id, VisitComment.section_key, VisitComment.text).where(
-            VisitComment.visit_id.in_(ids)
-        )
-    ):
-        comments.setdefault(visit_id, {})[section_key] = text
-    photos: dict[int, list[str]] = {}
-    by_id = {v.id: v for v in visits}
-    questions = {
-        version_id: {q.key: q for q in checklist.questions()}
-        for version_id, (checklist, _keys) in checklists.items()
-    }
-    for evidence in db.session.scalars(
-        select(Evidence)
-        .where(Evidence.visit_id.in_(ids), Evidence.kind == "photo")
-        .order_by(Evidence.id)
-    ):
-        visit = by_id[evidence.visit_id]
-        question = questions[visit.checklist_version_id].get(evidence.question_key or "")
-        if not may_see_evidence(reader, visit, question):
-            continue
-        path = evidence_path(evidence, thumb=True)
-        if path is not None and path.is_file():
-            photos.setdefault(evidence.visit_id, []).append(str(path))
+    answers, points, comments = _answers(ids), _points(ids), _comments_of(ids)
+    photos = _photos(visits, checklists, reader)
     zone = ZoneInfo(store.timezone)
     out = []
     for visit in visits:
@@ -143,6 +104,66 @@ def visit_details(
             )
         )  # fmt: skip
     return tuple(out)
+
+
+def _answers(ids: list[int]) -> dict[int, dict[str, Any]]:
+    answers: dict[int, dict[str, Any]] = {}
+    for visit_id, key, value in db.session.execute(
+        select(VisitAnswer.visit_id, ChecklistQuestion.key, VisitAnswer.value)
+        .join(ChecklistQuestion, ChecklistQuestion.id == VisitAnswer.question_id)
+        .where(VisitAnswer.visit_id.in_(ids))
+    ):
+        answers.setdefault(visit_id, {})[key] = value
+    return answers
+
+
+def _points(ids: list[int]) -> dict[int, dict[int, Points]]:
+    points: dict[int, dict[int, Points]] = {}
+    q = VisitQuestionResult
+    for visit_id, question_id, earned, possible, applicable, failed in db.session.execute(
+        select(q.visit_id, q.question_id, q.earned, q.possible, q.applicable, q.critical_failed)
+        .where(q.visit_id.in_(ids))
+    ):  # fmt: skip
+        points.setdefault(visit_id, {})[question_id] = (
+            Fraction(earned), Fraction(possible), bool(applicable), bool(failed)
+        )  # fmt: skip
+    return points
+
+
+def _comments_of(ids: list[int]) -> dict[int, dict[str, str]]:
+    comments: dict[int, dict[str, str]] = {}
+    for visit_id, section_key, text in db.session.execute(
+        select(VisitComment.visit_id, VisitComment.section_key, VisitComment.text).where(
+            VisitComment.visit_id.in_(ids)
+        )
+    ):
+        comments.setdefault(visit_id, {})[section_key] = text
+    return comments
+
+
+def _photos(
+    visits: list[Visit], checklists: dict[int, Loaded], reader: User
+) -> dict[int, list[str]]:
+    """The thumbnails of each visit's photos that ``reader`` may see."""
+    photos: dict[int, list[str]] = {}
+    by_id = {v.id: v for v in visits}
+    questions = {
+        version_id: {q.key: q for q in checklist.questions()}
+        for version_id, (checklist, _keys) in checklists.items()
+    }
+    for evidence in db.session.scalars(
+        select(Evidence)
+        .where(Evidence.visit_id.in_([v.id for v in visits]), Evidence.kind == "photo")
+        .order_by(Evidence.id)
+    ):
+        visit = by_id[evidence.visit_id]
+        question = questions[visit.checklist_version_id].get(evidence.question_key or "")
+        if not may_see_evidence(reader, visit, question):
+            continue
+        path = evidence_path(evidence, thumb=True)
+        if path is not None and path.is_file():
+            photos.setdefault(evidence.visit_id, []).append(str(path))
+    return photos
 
 
 def _original(visit: Visit, checklist: scoring.Checklist, language: str | None) -> dict[str, Any]:
@@ -177,9 +198,10 @@ def _lines(
     validated = scoring.validate_answers(checklist, stored)
     if not points:
         outcome = scoring.score_visit(checklist, validated.answers)
-        failed = set(outcome.critical_failures)
+        critical = set(outcome.critical_failures)
         points = {
-            r.key: (r.earned, r.possible, r.applicable, r.key in failed) for r in outcome.questions
+            r.key: (r.earned, r.possible, r.applicable, r.key in critical)
+            for r in outcome.questions
         }
     lines, lang = [], checklist_language(language)
     for number, question in enumerate(checklist.questions(), start=1):

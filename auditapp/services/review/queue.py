@@ -21,7 +21,7 @@ Rules decided here:
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -30,7 +30,7 @@ from math import ceil
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import ColumnElement, Select, exists, false, func, select
+from sqlalchemy import ColumnElement, Row, Select, exists, false, func, select
 from sqlalchemy.orm import aliased
 
 import scoring
@@ -194,7 +194,7 @@ def queue(
     reviewer = aliased(User, name="reviewer_user")
     # A visit put into review by other means than submit (demo data) has no submission.
     submitted_at = func.coalesce(last.submitted_at, Visit.finished_at, Visit.window_end)
-    query: Select[Any] = (
+    query: Select[*tuple[Any, ...]] = (
         select(
             Visit,
             Store,
@@ -217,6 +217,25 @@ def queue(
         .outerjoin(last, last.id == latest.c.last_id)
         .where(Visit.status.in_(REVIEWABLE_STATUSES), review_scope(user))
     )
+    query = _filtered(query, filters, latest.c.last_id, submitted_at, now)
+    counted = query.with_only_columns(Visit.id).subquery()
+    total = db.session.scalar(select(func.count()).select_from(counted)) or 0
+    page = max(page, 1)
+    rows = db.session.execute(
+        query.order_by(submitted_at, Visit.id).limit(per_page).offset((page - 1) * per_page)
+    ).all()
+    items = _rows(rows, now)
+    return QueuePage(items, total, page, per_page)
+
+
+def _filtered(
+    query: Select[*tuple[Any, ...]],
+    filters: QueueFilters,
+    last_id: Any,
+    submitted_at: Any,
+    now: datetime,
+) -> Select[*tuple[Any, ...]]:
+    """The queue narrowed to the reviewer's filters."""
     if filters.client_id is not None:
         query = query.where(Store.client_id == filters.client_id)
     if filters.wave_id is not None:
@@ -229,7 +248,7 @@ def queue(
     if filters.shopper_id is not None:
         query = query.where(Visit.shopper_id == filters.shopper_id)
     if filters.flags:
-        flagged = exists().where(VisitFlag.submission_id == latest.c.last_id)
+        flagged = exists().where(VisitFlag.submission_id == last_id)
         if filters.flags == "flagged":
             query = query.where(flagged)
         elif filters.flags == "clean":
@@ -238,15 +257,14 @@ def queue(
             query = query.where(flagged.where(VisitFlag.code == filters.flags))
     if filters.min_age_hours:
         query = query.where(submitted_at <= now - timedelta(hours=filters.min_age_hours))
-    counted = query.with_only_columns(Visit.id).subquery()
-    total = db.session.scalar(select(func.count()).select_from(counted)) or 0
-    page = max(page, 1)
-    rows = db.session.execute(
-        query.order_by(submitted_at, Visit.id).limit(per_page).offset((page - 1) * per_page)
-    ).all()
+    return query
+
+
+def _rows(rows: Sequence[Row[*tuple[Any, ...]]], now: datetime) -> list[QueueRow]:
+    """The page's rows with their flags (one query for the page) and their age."""
     codes = _flag_codes([row.last_id for row in rows if row.last_id is not None])
     deadline = timedelta(hours=current_app.config["REVIEW_DEADLINE_HOURS"])
-    items = [
+    return [
         QueueRow(
             visit=row[0],
             store=row[1],
@@ -267,7 +285,6 @@ def queue(
         )
         for row in rows
     ]
-    return QueuePage(items, total, page, per_page)
 
 
 def blocks_bulk_approval(penalty: int) -> bool:

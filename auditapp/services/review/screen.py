@@ -145,16 +145,11 @@ def review_screen(visit: Visit, user: User, language: str | None = None) -> Revi
     stored = {k: r.value for k, r in stored_answers(visit).items()}
     validated = scoring.validate_answers(checklist, stored)
     result = scoring.score_visit(checklist, validated.answers)
-    by_key = {r.key: r for r in result.questions}
     evidence = list(
         db.session.scalars(
             select(Evidence).where(Evidence.visit_id == visit.id).order_by(Evidence.id)
         )
     )
-    photos: dict[str, list[Evidence]] = {}
-    for item in evidence:
-        if item.kind == "photo" and item.question_key:
-            photos.setdefault(item.question_key, []).append(item)
     notes = list(
         db.session.scalars(
             select(ReviewNote)
@@ -170,78 +165,15 @@ def review_screen(visit: Visit, user: User, language: str | None = None) -> Revi
             )
         ).all()
     )
-    texts: dict[str, str] = {}
-    sections, number = [], 0
-    for section, outcome in zip(checklist.sections, result.sections, strict=True):
-        views = []
-        for question in section.questions:
-            number += 1
-            qr = by_key[question.key]
-            value = validated.answers.get(question.key)
-            text = texts[question.key] = local_text(
-                question.translations, language, "text", question.text
-            )
-            hidden = question.key not in validated.visible
-            views.append(
-                QuestionView(
-                    question=question,
-                    number=number,
-                    text=text,
-                    answer_text=answer_text(question, value, language),
-                    answered=value is not None,
-                    earned=points(qr.earned) if question.scored and qr.applicable else None,
-                    possible=points(qr.possible) if question.scored and qr.applicable else None,
-                    applicable=qr.applicable,
-                    na=value == scoring.NA and question.na_allowed,
-                    hidden=hidden,
-                    critical_failed=question.key in result.critical_failures,
-                    editable=question.type != "photo" and not hidden,
-                    photos=photos.get(question.key, []),
-                    notes=[n for n in notes if n.question_key == question.key],
-                )
-            )
-        sections.append(
-            SectionView(
-                key=section.key,
-                title=local_text(section.translations, language, "title", section.title),
-                score=None
-                if outcome.score is None
-                else scoring.round_half_up(outcome.score, result.decimals),
-                earned=points(outcome.earned),
-                possible=points(outcome.possible),
-                applicable=outcome.applicable,
-                passed=outcome.passed,
-                comment=comments.get(section.key, "") if section.key != "overall" else "",
-                questions=views,
-            )
-        )
+    on_screen = _OnScreen(validated, result, language, evidence, notes, comments)
+    sections = _section_views(checklist, on_screen)
+    texts = on_screen.texts
     submissions = list(
         db.session.scalars(
             select(VisitSubmission)
             .where(VisitSubmission.visit_id == visit.id)
             .order_by(VisitSubmission.id)
         )
-    )
-    flags: list[VisitFlag] = []
-    if submissions:
-        flags = list(
-            db.session.scalars(
-                select(VisitFlag)
-                .where(VisitFlag.submission_id == submissions[-1].id)
-                .order_by(VisitFlag.code)
-            )
-        )
-    edits = db.session.scalars(
-        select(ReviewEdit)
-        .options(joinedload(ReviewEdit.editor))
-        .where(ReviewEdit.visit_id == visit.id)
-        .order_by(ReviewEdit.id)
-    )
-    events = db.session.scalars(
-        select(VisitEvent)
-        .options(joinedload(VisitEvent.actor))
-        .where(VisitEvent.visit_id == visit.id)
-        .order_by(VisitEvent.id)
     )
     history: list[HistoryRow] = []
     leniency: Leniency | None = None
@@ -265,7 +197,7 @@ def review_screen(visit: Visit, user: User, language: str | None = None) -> Revi
             if e.kind != "receipt" and not (e.kind == "photo" and e.question_key in texts)
         ],
         flags=flag_views(
-            flags,
+            _latest_flags(submissions),
             user,
             files={e.id: e.question_key or "" for e in evidence},
             questions=texts,
@@ -273,14 +205,124 @@ def review_screen(visit: Visit, user: User, language: str | None = None) -> Revi
             timezone=visit.store.timezone,
         ),
         submissions=submissions,
-        edits=[(e, texts.get(e.question_key, e.question_key)) for e in edits],
+        edits=[(e, texts.get(e.question_key, e.question_key)) for e in _edits(visit)],
         notes=[(n, texts.get(n.question_key or "", n.question_key or "")) for n in notes],
-        events=list(events),
+        events=_events(visit),
         history=history,
         leniency=leniency,
         submitted_at=submissions[-1].submitted_at if submissions else None,
         duration_minutes=_duration(visit),
         distance_m=_distance_m(visit),
+    )
+
+
+@dataclass
+class _OnScreen:
+    """What the section and question views are drawn from; ``texts`` collects each
+    question's text in the reader's language as they are drawn."""
+
+    validated: scoring.Validated
+    result: scoring.VisitResult
+    language: str | None
+    evidence: list[Evidence]
+    notes: list[ReviewNote]
+    comments: dict[str, str]
+    texts: dict[str, str] = field(default_factory=dict)
+
+
+def _section_views(checklist: scoring.Checklist, screen: _OnScreen) -> list[SectionView]:
+    photos: dict[str, list[Evidence]] = {}
+    for item in screen.evidence:
+        if item.kind == "photo" and item.question_key:
+            photos.setdefault(item.question_key, []).append(item)
+    by_key = {r.key: r for r in screen.result.questions}
+    sections, number = [], 0
+    for section, outcome in zip(checklist.sections, screen.result.sections, strict=True):
+        views = []
+        for question in section.questions:
+            number += 1
+            views.append(_question_view(question, number, by_key[question.key], photos, screen))
+        sections.append(
+            SectionView(
+                key=section.key,
+                title=local_text(section.translations, screen.language, "title", section.title),
+                score=None
+                if outcome.score is None
+                else scoring.round_half_up(outcome.score, screen.result.decimals),
+                earned=points(outcome.earned),
+                possible=points(outcome.possible),
+                applicable=outcome.applicable,
+                passed=outcome.passed,
+                comment=screen.comments.get(section.key, "") if section.key != "overall" else "",
+                questions=views,
+            )
+        )
+    return sections
+
+
+def _question_view(
+    question: scoring.Question,
+    number: int,
+    outcome: scoring.QuestionResult,
+    photos: dict[str, list[Evidence]],
+    screen: _OnScreen,
+) -> QuestionView:
+    value = screen.validated.answers.get(question.key)
+    text = screen.texts[question.key] = local_text(
+        question.translations, screen.language, "text", question.text
+    )
+    hidden = question.key not in screen.validated.visible
+    shown = question.scored and outcome.applicable
+    return QuestionView(
+        question=question,
+        number=number,
+        text=text,
+        answer_text=answer_text(question, value, screen.language),
+        answered=value is not None,
+        earned=points(outcome.earned) if shown else None,
+        possible=points(outcome.possible) if shown else None,
+        applicable=outcome.applicable,
+        na=value == scoring.NA and question.na_allowed,
+        hidden=hidden,
+        critical_failed=question.key in screen.result.critical_failures,
+        editable=question.type != "photo" and not hidden,
+        photos=photos.get(question.key, []),
+        notes=[n for n in screen.notes if n.question_key == question.key],
+    )
+
+
+def _latest_flags(submissions: list[VisitSubmission]) -> list[VisitFlag]:
+    """The integrity flags of the latest submission (earlier ones were answered)."""
+    if not submissions:
+        return []
+    return list(
+        db.session.scalars(
+            select(VisitFlag)
+            .where(VisitFlag.submission_id == submissions[-1].id)
+            .order_by(VisitFlag.code)
+        )
+    )
+
+
+def _edits(visit: Visit) -> list[ReviewEdit]:
+    return list(
+        db.session.scalars(
+            select(ReviewEdit)
+            .options(joinedload(ReviewEdit.editor))
+            .where(ReviewEdit.visit_id == visit.id)
+            .order_by(ReviewEdit.id)
+        )
+    )
+
+
+def _events(visit: Visit) -> list[VisitEvent]:
+    return list(
+        db.session.scalars(
+            select(VisitEvent)
+            .options(joinedload(VisitEvent.actor))
+            .where(VisitEvent.visit_id == visit.id)
+            .order_by(VisitEvent.id)
+        )
     )
 
 
@@ -313,12 +355,10 @@ def _duration(visit: Visit) -> int | None:
 def _distance_m(visit: Visit) -> int | None:
     """How far from the store the shopper checked in, when both places are known."""
     store = visit.store
-    if None in (visit.start_latitude, visit.start_longitude, store.latitude, store.longitude):
+    latitude, longitude = visit.start_latitude, visit.start_longitude
+    if latitude is None or longitude is None or store.latitude is None or store.longitude is None:
         return None
     km = haversine_km(
-        float(visit.start_latitude),
-        float(visit.start_longitude),  # type: ignore[arg-type]
-        float(store.latitude),
-        float(store.longitude),  # type: ignore[arg-type]
+        float(latitude), float(longitude), float(store.latitude), float(store.longitude)
     )
     return round(km * 1000)

@@ -30,7 +30,7 @@ from werkzeug.datastructures import MultiDict
 from wtforms import Form
 
 import scoring
-from forms.builder import build_form_class, form_data
+from forms.builder import ChecklistFormMixin, build_form_class, form_data
 from scoring.exact import show_number
 
 from ...extensions import db
@@ -49,7 +49,9 @@ class _PlainBase(Form):
     """No CSRF here: the request was checked by CSRFProtect before the view ran."""
 
 
-def form_for(checklist: scoring.Checklist, fields: Fields | None, language: str | None) -> Any:
+def form_for(
+    checklist: scoring.Checklist, fields: Fields | None, language: str | None
+) -> ChecklistFormMixin:
     """The built form, filled from raw fields (a draft or a POST)."""
     form_class = form_class_for(checklist, language)
     formdata: MultiDict[str, str] = MultiDict()
@@ -61,7 +63,7 @@ def form_for(checklist: scoring.Checklist, fields: Fields | None, language: str 
     return form
 
 
-def form_class_for(checklist: scoring.Checklist, language: str | None) -> type[Form]:
+def form_class_for(checklist: scoring.Checklist, language: str | None) -> type[ChecklistFormMixin]:
     """The form class of the checklist, made once per published version, checklist
     language and page locale (the builder's own words are translated as it builds)."""
     locale = str(get_locale())
@@ -100,7 +102,7 @@ def uploaded(visit: Visit) -> tuple[dict[str, list[str]], list[int]]:
 
 
 def check_answers(
-    visit: Visit, checklist: scoring.Checklist, form: Any, fields: Fields
+    visit: Visit, checklist: scoring.Checklist, form: ChecklistFormMixin, fields: Fields
 ) -> tuple[dict[str, scoring.Answer], dict[str, str]]:
     """(cleaned answers of the visible questions, errors by question key)."""
     form.validate()
@@ -172,7 +174,7 @@ def stored_answers(visit: Visit) -> dict[str, VisitAnswer]:
         .join(VisitAnswer, VisitAnswer.question_id == ChecklistQuestion.id)
         .where(VisitAnswer.visit_id == visit.id)
     ).all()
-    return dict(rows)  # type: ignore[arg-type]
+    return dict(rows)
 
 
 def _field_text(value: object) -> str | list[str]:

@@ -14,7 +14,6 @@ Rules decided here:
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
-from typing import Any
 
 import pandas as pd
 from flask import current_app
@@ -74,7 +73,11 @@ def client_ids_for(user: User) -> list[int] | None:
     )
 
 
-def _visits(client_ids: list[int] | None) -> Select[Any]:
+# shopper_id, store_id, wave_id, score
+_VisitRows = Select[int | None, int, int, Decimal | None]
+
+
+def _visits(client_ids: list[int] | None) -> _VisitRows:
     """Approved, scored, staffed visits of the clients, four columns each."""
     query = (
         select(Visit.shopper_id, Visit.store_id, Visit.wave_id, Visit.score)
@@ -90,7 +93,7 @@ def _visits(client_ids: list[int] | None) -> Select[Any]:
     return query
 
 
-def _load(query: Select[Any]) -> pd.DataFrame:
+def _load(query: _VisitRows) -> pd.DataFrame:
     return pd.DataFrame([tuple(row) for row in db.session.execute(query)], columns=list(COLUMNS))
 
 

@@ -86,15 +86,7 @@ def store_upload(
     _check_kind(visit, kind, question_key)
     _check_size(data)
 
-    content_type = media.sniff(data)
-    if kind == "audio":
-        if content_type not in media.AUDIO_TYPES:
-            raise EvidenceRejected(
-                _("This file is not an audio recording we can read (M4A, MP3, Ogg, WebM or WAV).")
-            )
-    elif content_type not in media.IMAGE_TYPES:
-        raise EvidenceRejected(not_a_photo_message())
-
+    content_type = _content_type(data, kind)
     evidence = Evidence(
         visit_id=visit.id,
         kind=kind,
@@ -115,16 +107,9 @@ def store_upload(
         if visit.status not in UPLOAD_STATUSES:  # read again: submitted meanwhile?
             raise EvidenceRejected(_("Files can no longer be added to this visit."), 409)
         _describe(evidence, visit, image)
-    name, folder = uuid.uuid4().hex, _folder(visit.id)
     written: list[Path] = []
     try:
-        if image is None:
-            evidence.stored_name = f"{name}.{media.AUDIO_EXTENSIONS[content_type]}"
-            written.append(write_atomically(folder / evidence.stored_name, data))
-        else:
-            evidence.stored_name, evidence.thumb_name = f"{name}.jpg", f"{name}_thumb.jpg"
-            written.append(write_atomically(folder / evidence.stored_name, image.image_bytes))
-            written.append(write_atomically(folder / evidence.thumb_name, image.thumb_bytes))
+        _write_files(evidence, data, image, written)
         with db.session.begin_nested():
             db.session.add(evidence)
     except IntegrityError:
@@ -140,6 +125,35 @@ def store_upload(
     discard_on_rollback(written)
     photo_index.index_photo(evidence, visit.wave.client_id)
     return evidence
+
+
+def _content_type(data: bytes, kind: str) -> str:
+    """The file's type from its bytes, which must be the kind the question asks for."""
+    content_type = media.sniff(data)
+    if kind == "audio":
+        if content_type not in media.AUDIO_TYPES:
+            raise EvidenceRejected(
+                _("This file is not an audio recording we can read (M4A, MP3, Ogg, WebM or WAV).")
+            )
+    elif content_type not in media.IMAGE_TYPES:
+        raise EvidenceRejected(not_a_photo_message())
+    assert content_type is not None
+    return content_type
+
+
+def _write_files(
+    evidence: Evidence, data: bytes, image: media.ProcessedImage | None, written: list[Path]
+) -> None:
+    """A recording as it came; a photo as processed, with its thumbnail. Each file is
+    added to ``written`` as soon as it exists, so a failure can remove it."""
+    name, folder = uuid.uuid4().hex, _folder(evidence.visit_id)
+    if image is None:
+        evidence.stored_name = f"{name}.{media.AUDIO_EXTENSIONS[evidence.content_type]}"
+        written.append(write_atomically(folder / evidence.stored_name, data))
+        return
+    evidence.stored_name, evidence.thumb_name = f"{name}.jpg", f"{name}_thumb.jpg"
+    written.append(write_atomically(folder / evidence.stored_name, image.image_bytes))
+    written.append(write_atomically(folder / evidence.thumb_name, image.thumb_bytes))
 
 
 def evidence_path(evidence: Evidence, thumb: bool = False) -> Path | None:

@@ -406,7 +406,7 @@ def _duplicate_photo(scene: _Scene) -> Detail | None:
         .order_by(Evidence.id)
         .limit(MAX_DUPLICATES)
     ).all()
-    photos = []
+    photos: list[Detail] = []
     unmatched: dict[int, str] = {}
     for evidence in own:
         files = [o for o in others if o.sha256 == evidence.sha256]

@@ -21,6 +21,7 @@ from sqlalchemy import (
     BigInteger,
     ColumnElement,
     Select,
+    Table,
     case,
     cast,
     delete,
@@ -134,7 +135,7 @@ def _units(column: Any) -> Any:
     return cast(func.round(column * POINT_SCALE), BigInteger)
 
 
-def summary_select(where: ColumnElement[bool]) -> Select[Any]:
+def summary_select(where: ColumnElement[bool]) -> Select[*tuple[Any, ...]]:
     """The question results of the visits matching ``where``, summed per (wave,
     question, store) into the summary's columns (labelled with their names). The
     migration that created store_question_result backfills it with the same SQL."""
@@ -167,12 +168,14 @@ def summary_select(where: ColumnElement[bool]) -> Select[Any]:
     )
 
 
-def _summary_insert(query: Select[Any]) -> Any:
+def _summary_insert(query: Select[*tuple[Any, ...]]) -> postgresql.Insert | sqlite.Insert:
     table = StoreQuestionSummary.__table__
+    assert isinstance(table, Table)  # a declared table; __table__ is typed as any FromClause
     names = ["wave_id", "question_id", "store_id", *SUMMARY_FIGURES]
     dialect = db.session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    return insert(table).from_select(names, query)
+    if dialect == "postgresql":
+        return postgresql.insert(table).from_select(names, query)
+    return sqlite.insert(table).from_select(names, query)
 
 
 def _add_to_summary(visit_id: int) -> None:

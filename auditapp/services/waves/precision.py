@@ -102,9 +102,10 @@ def pooled_sd(wave: Wave) -> tuple[float | None, int]:
         .having(func.count(Visit.id) > 1)
     ).all()
     squares, df = Fraction(0), 0
-    for n, total, total_squares in groups:
+    for n, score_sum, square_sum in groups:
+        assert score_sum is not None and square_sum is not None  # sums of non-null scores
         # Σ(x − mean)² = Σx² − (Σx)²/n, exact on the stored 4-place scores.
-        total, total_squares = Fraction(total), Fraction(total_squares)
+        total, total_squares = Fraction(score_sum), Fraction(square_sum)
         squares += total_squares - total * total / n
         df += n - 1
     if df < 2 or squares <= 0:

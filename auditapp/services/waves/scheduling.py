@@ -70,6 +70,13 @@ def candidates(
     if only is not None:
         query = query.where(ShopperProfile.id == only)
     profiles = db.session.scalars(query).all()
+    booked = _bookings(first, last, only)
+    absent = _absent_days(around, only)
+    return [_candidate(p, booked.get(p.id, []), absent.get(p.id, set()), max_km) for p in profiles]
+
+
+def _bookings(first: date, last: date, only: int | None) -> dict[int, list[Visit]]:
+    """Each shopper's visits (not cancelled or missed) starting between the two days."""
     booked: dict[int, list[Visit]] = defaultdict(list)
     rows = db.session.scalars(
         select(Visit)
@@ -83,6 +90,10 @@ def candidates(
     )
     for visit in rows:
         booked[visit.shopper_id or 0].append(visit)
+    return booked
+
+
+def _absent_days(around: tuple[date, date], only: int | None) -> dict[int, set[date]]:
     absent: dict[int, set[date]] = defaultdict(set)
     absences = select(ShopperAbsence).where(
         ShopperAbsence.last_day >= around[0], ShopperAbsence.first_day <= around[1]
@@ -93,40 +104,40 @@ def candidates(
         absent[a.shopper_id] |= {
             a.first_day + timedelta(days=i) for i in range((a.last_day - a.first_day).days + 1)
         }
-    result = []
-    for p in profiles:
-        visits = booked.get(p.id, [])
-        last_by_store: dict[int, date] = {}
-        for v in visits:
-            day = local(v.window_start, v.store.timezone).date()
-            last_by_store[v.store_id] = max(day, last_by_store.get(v.store_id, day))
-        result.append(
-            Candidate(
-                id=p.id,
-                active=p.active and p.user.active,
-                gender=p.gender if p.gender in ("female", "male") else None,
-                birth_year=p.birth_year,
-                level=p.certification_level,
-                lat=_float(p.home_latitude),
-                lng=_float(p.home_longitude),
-                max_km=min(float(p.max_travel_km), max_km),
-                per_day=p.max_visits_per_day,
-                per_week=p.max_visits_per_week,
-                conflict_clients=frozenset(c.client_id for c in p.conflicts if c.client_id),
-                conflict_stores=frozenset(c.store_id for c in p.conflicts if c.store_id),
-                last_visit_by_store=last_by_store,
-                unavailable_dates=frozenset(absent.get(p.id, ())),
-                existing=tuple(
-                    (
-                        local(v.window_start, v.store.timezone),
-                        local(v.window_end, v.store.timezone),
-                        v.store_id,
-                    )
-                    for v in visits
-                ),
+    return absent
+
+
+def _candidate(
+    p: ShopperProfile, visits: list[Visit], absent: set[date], max_km: float
+) -> Candidate:
+    last_by_store: dict[int, date] = {}
+    for v in visits:
+        day = local(v.window_start, v.store.timezone).date()
+        last_by_store[v.store_id] = max(day, last_by_store.get(v.store_id, day))
+    return Candidate(
+        id=p.id,
+        active=p.active and p.user.active,
+        gender=p.gender if p.gender in ("female", "male") else None,
+        birth_year=p.birth_year,
+        level=p.certification_level,
+        lat=_float(p.home_latitude),
+        lng=_float(p.home_longitude),
+        max_km=min(float(p.max_travel_km), max_km),
+        per_day=p.max_visits_per_day,
+        per_week=p.max_visits_per_week,
+        conflict_clients=frozenset(c.client_id for c in p.conflicts if c.client_id),
+        conflict_stores=frozenset(c.store_id for c in p.conflicts if c.store_id),
+        last_visit_by_store=last_by_store,
+        unavailable_dates=frozenset(absent),
+        existing=tuple(
+            (
+                local(v.window_start, v.store.timezone),
+                local(v.window_end, v.store.timezone),
+                v.store_id,
             )
-        )
-    return result
+            for v in visits
+        ),
+    )
 
 
 def _midnight(day: date) -> datetime:

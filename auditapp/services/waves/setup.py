@@ -9,12 +9,14 @@ Rules decided here:
   weekly waves, next calendar month, quarter or half-year otherwise).
 """
 
-from collections.abc import Mapping
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import false, or_, select
+from sqlalchemy import false, func, or_, select
 
 from ...errors import DomainError
 from ...extensions import db
@@ -44,6 +46,47 @@ def _check_setup(client: Client, version: ChecklistVersion, data: Mapping[str, A
     per_tier = data.get("visits_per_tier") or DEFAULT_VISITS_PER_TIER
     if set(per_tier) - set(TIERS) or any(v < 0 for v in per_tier.values()):
         raise DomainError(_("Visits per tier must be zero or more for tiers A, B and C."))
+
+
+@dataclass
+class SetupChoices:
+    """What a set-up form chose, checked against the client: the checklist version,
+    the store ids of the typed codes and, by field name, what is wrong."""
+
+    version: ChecklistVersion | None
+    store_ids: list[int]
+    problems: dict[str, str] = field(default_factory=dict)
+
+
+def check_choices(
+    client: Client, version_id: int | None, region_ids: Sequence[int], codes: Sequence[str]
+) -> SetupChoices:
+    """A wave uses a published checklist version, regions and stores of its own client."""
+    problems: dict[str, str] = {}
+    version = db.session.get(ChecklistVersion, version_id or 0)
+    if version is None:
+        problems["checklist_version_id"] = _("Choose a checklist version.")
+    elif version.checklist.client_id != client.id:
+        problems["checklist_version_id"] = _("This checklist belongs to another client.")
+    elif not version.is_published:
+        problems["checklist_version_id"] = _(
+            "Only a published checklist version can be used in a wave."
+        )
+    own_regions = set(db.session.scalars(select(Region.id).where(Region.client_id == client.id)))
+    if set(region_ids) - own_regions:
+        problems["regions"] = _("Choose regions of the wave's client only.")
+    found: dict[str, int] = dict(
+        db.session.execute(
+            select(Store.code, Store.id).where(Store.client_id == client.id, Store.code.in_(codes))
+        ).all()
+    )
+    if unknown := [code for code in codes if code not in found]:
+        problems["store_codes"] = _(
+            "%(client)s has no stores with these codes: %(codes)s",
+            client=client.name,
+            codes=", ".join(unknown),
+        )
+    return SetupChoices(version, sorted(found[code] for code in codes if code in found), problems)
 
 
 def stores_in_scope(client: Client, scope: Mapping[str, Any]) -> list[Store]:
@@ -194,3 +237,19 @@ def create_next_wave(wave: Wave) -> Wave:
     new = save_wave(None, wave.client, wave.checklist_version, data)
     new.previous_wave = wave
     return new
+
+
+def stores_zone(wave: Wave) -> str:
+    """The time zone most of the wave's stores share (ties: the first by name); for a
+    wave without stores yet, that of the client's stores; else UTC."""
+    zones = Counter(store.timezone for store in wave.stores)
+    if zones:
+        return min(zones, key=lambda zone: (-zones[zone], zone))
+    found = db.session.scalars(
+        select(Store.timezone)
+        .where(Store.client_id == wave.client_id)
+        .group_by(Store.timezone)
+        .order_by(func.count().desc(), Store.timezone)
+        .limit(1)
+    ).first()
+    return found or "UTC"
