@@ -5,7 +5,7 @@ filled by the view; rules that need the database (a version of the chosen client
 store code of that client) are checked there too and reported on the field.
 """
 
-from typing import Any
+from typing import Any, cast
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -183,7 +183,8 @@ class WaveForm(FlaskForm):
             )
             valid = False
         if self.starts_on.data and self.ends_on.data and self.ends_on.data < self.starts_on.data:
-            self.ends_on.errors.append(_l("The wave must end on or after the day it starts."))
+            errors = cast(list[str], self.ends_on.errors)  # a list once the form validates
+            errors.append(_l("The wave must end on or after the day it starts."))
             valid = False
         return valid
 
@@ -284,3 +285,10 @@ def wave_label(vocabulary: str, value: str | None) -> str:
         if known == value:
             return str(text)
     return value or ""
+
+
+class PublishForm(FlaskForm):
+    """When to publish, in the time zone of the wave's stores."""
+
+    day = DateField(_l("Date"), validators=[InputRequired()])
+    at = TimeField(_l("Time"), validators=[InputRequired()])

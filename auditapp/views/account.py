@@ -9,11 +9,11 @@ from sqlalchemy import select
 from forms.auth import ChangePasswordForm, ProfileForm
 
 from ..config import LANGUAGES
-from ..errors import DomainError
 from ..extensions import db
 from ..models import LoginEvent
 from ..security import keep_signed_in
 from ..services.core import accounts
+from .transaction import Outcome, transaction
 
 bp = Blueprint("account", __name__, url_prefix="/account")
 
@@ -23,38 +23,38 @@ bp = Blueprint("account", __name__, url_prefix="/account")
 def profile() -> ResponseReturnValue:
     form = ProfileForm(obj=current_user)
     form.locale.choices = list(LANGUAGES.items())
+    saved = Outcome()
     if form.validate_on_submit():
-        current_user.name = form.name.data
-        current_user.locale = form.locale.data
-        db.session.commit()
-        flash(_("Saved."), "success")
-        return redirect(url_for("account.profile"))
+        with transaction() as saved:
+            current_user.name = form.name.data
+            current_user.locale = form.locale.data
+        if saved:
+            flash(_("Saved."), "success")
+            return redirect(url_for("account.profile"))
     logins = db.session.scalars(
         select(LoginEvent)
         .where(LoginEvent.user_id == current_user.id)
         .order_by(LoginEvent.at.desc())
         .limit(10)
     ).all()
-    return render_template("account/profile.html", form=form, logins=logins)
+    return render_template("account/profile.html", form=form, logins=logins), saved.status
 
 
 @bp.route("/password", methods=["GET", "POST"])
 @login_required
 def change_password() -> ResponseReturnValue:
     form = ChangePasswordForm()
+    saved = Outcome()
     if form.validate_on_submit():
-        try:
+        with transaction(form.current) as saved:
             accounts.change_password(
                 current_user, form.current.data or "", form.password.data or ""
             )
-        except DomainError as error:
-            form.current.errors.append(str(error))
-        else:
-            db.session.commit()
+        if saved:
             keep_signed_in(current_user._get_current_object())
             flash(_("Your password is changed. You are signed out everywhere else."), "success")
             return redirect(url_for("account.profile"))
-    return render_template("account/password.html", form=form)
+    return render_template("account/password.html", form=form), saved.status
 
 
 @bp.route("/sign-out-everywhere", methods=["POST"])
@@ -62,8 +62,9 @@ def change_password() -> ResponseReturnValue:
 def sign_out_everywhere() -> ResponseReturnValue:
     """Ends every other session of the user (another browser, a lost phone, a copied
     cookie); this one goes on."""
-    accounts.end_sessions(current_user)
-    db.session.commit()
-    keep_signed_in(current_user._get_current_object())
-    flash(_("You are signed out everywhere else."), "success")
+    with transaction() as saved:
+        accounts.end_sessions(current_user)
+    if saved:
+        keep_signed_in(current_user._get_current_object())
+        flash(_("You are signed out everywhere else."), "success")
     return redirect(url_for("account.profile"))

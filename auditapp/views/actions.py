@@ -47,8 +47,8 @@ from sqlalchemy.orm import selectinload
 from werkzeug.exceptions import RequestEntityTooLarge
 
 import scoring
+from forms.follow_up import ActionNoteForm, ActionOwnerForm
 
-from ..errors import DomainError
 from ..extensions import db
 from ..models import (
     ActionEvent,
@@ -76,6 +76,7 @@ from ..services.follow_up import files as follow_up_files
 from ..services.visits import evidence as evidence_service
 from ..services.visits.evidence import EvidenceRejected
 from .params import id_arg, page_arg
+from .transaction import Outcome, transaction
 
 bp = Blueprint("actions", __name__, url_prefix="/actions")
 PER_PAGE = 25
@@ -285,47 +286,49 @@ def show(action_id: int) -> ResponseReturnValue:
     return _show(_action_or_404(action_id))
 
 
-def _done(action: CorrectiveAction, message: str) -> ResponseReturnValue:
-    db.session.commit()
+def _done(action_id: int, message: str) -> ResponseReturnValue:
     flash(message, "success")
-    return redirect(url_for(".show", action_id=action.id))
+    return redirect(url_for(".show", action_id=action_id))
 
 
 def _refused(
-    action: CorrectiveAction, step: str, error: DomainError, values: dict[str, str]
+    action_id: int, step: str, saved: Outcome, values: dict[str, str]
 ) -> ResponseReturnValue:
     """The page again, the message next to the field at fault, the note as typed."""
-    db.session.rollback()
-    action = _action_or_404(action.id)
-    field = getattr(error, "field", None)
-    if isinstance(error, EvidenceRejected):
+    field = getattr(saved.error, "field", None)
+    if isinstance(saved.error, EvidenceRejected):
         field = "photos"
     key = f"{step}-{field}" if field else "step"
-    return _show(action, {key: str(error)}, values, error.status_code)
+    return _show(_action_or_404(action_id), {key: saved.message}, values, saved.status)
 
 
 @bp.route("/<int:action_id>/start", methods=["POST"])
 @roles_required(*actions.WORKERS)
 def start(action_id: int) -> ResponseReturnValue:
     action = _action_or_404(action_id)
-    try:
+    with transaction(show=False) as saved:
         actions.start(action, _user())
-    except DomainError as error:
-        return _refused(action, "start", error, {})
-    return _done(action, _("Marked as in progress."))
+    if not saved:
+        return _refused(action_id, "start", saved, {})
+    return _done(action_id, _("Marked as in progress."))
 
 
 @bp.route("/<int:action_id>/resolve", methods=["POST"])
 @roles_required(*actions.WORKERS)
 def resolve(action_id: int) -> ResponseReturnValue:
     action = _action_or_404(action_id)
-    note = request.form.get("note", "")
-    try:
+    note = _posted_note()
+    with transaction(show=False) as saved:
         photos = _uploaded_photos()
         actions.resolve(action, _user(), note, photos)
-    except DomainError as error:
-        return _refused(action, "resolve", error, {"resolve-note": note})
-    return _done(action, _("Resolved. It will be checked, at the latest in the next wave."))
+    if not saved:
+        return _refused(action_id, "resolve", saved, {"resolve-note": note})
+    return _done(action_id, _("Resolved. It will be checked, at the latest in the next wave."))
+
+
+def _posted_note() -> str:
+    """The note of resolve, verify or reopen; whether it is needed is the service's rule."""
+    return ActionNoteForm().note.data or ""
 
 
 def _uploaded_photos() -> list[tuple[bytes, str | None]]:
@@ -363,35 +366,37 @@ def _too_large(_error: RequestEntityTooLarge) -> ResponseReturnValue:
 @roles_required(*actions.CHECKERS)
 def verify(action_id: int) -> ResponseReturnValue:
     action = _action_or_404(action_id)
-    note = request.form.get("note", "")
-    try:
+    note = _posted_note()
+    with transaction(show=False) as saved:
         actions.verify(action, _user(), note)
-    except DomainError as error:
-        return _refused(action, "verify", error, {"verify-note": note})
-    return _done(action, _("Verified: the fix holds."))
+    if not saved:
+        return _refused(action_id, "verify", saved, {"verify-note": note})
+    return _done(action_id, _("Verified: the fix holds."))
 
 
 @bp.route("/<int:action_id>/reopen", methods=["POST"])
 @roles_required(*actions.CHECKERS)
 def reopen(action_id: int) -> ResponseReturnValue:
     action = _action_or_404(action_id)
-    note = request.form.get("note", "")
-    try:
+    note = _posted_note()
+    with transaction(show=False) as saved:
         actions.reopen(action, _user(), note)
-    except DomainError as error:
-        return _refused(action, "reopen", error, {"reopen-note": note})
-    return _done(action, _("Reopened: the store has been asked to fix it again."))
+    if not saved:
+        return _refused(action_id, "reopen", saved, {"reopen-note": note})
+    return _done(action_id, _("Reopened: the store has been asked to fix it again."))
 
 
 @bp.route("/<int:action_id>/owner", methods=["POST"])
 @roles_required(*actions.CHECKERS)
 def reassign(action_id: int) -> ResponseReturnValue:
     action = _action_or_404(action_id)
-    try:
-        actions.reassign(action, _user(), id_arg("owner", request.form))
-    except DomainError as error:
-        return _refused(action, "reassign", error, {})
-    return _done(action, _("The action has a new owner."))
+    form = ActionOwnerForm()
+    owner = form.owner.data if form.validate_on_submit() else None  # None: the service says
+    with transaction(show=False) as saved:
+        actions.reassign(action, _user(), owner)
+    if not saved:
+        return _refused(action_id, "reassign", saved, {})
+    return _done(action_id, _("The action has a new owner."))
 
 
 @bp.route("/<int:action_id>/photos/<int:file_id>")

@@ -35,6 +35,7 @@ from ..models.alerts import DELIVERIES, Notification
 from ..services.follow_up import alerts
 from . import safe_next
 from .params import page_arg
+from .transaction import transaction
 
 bp = Blueprint("alerts", __name__)
 
@@ -87,17 +88,17 @@ def show(notification_id: int) -> ResponseReturnValue:
     if notification is None:
         abort(404)
     if request.method == "POST":
-        alerts.mark_read(notification)
-        db.session.commit()
+        with transaction():
+            alerts.mark_read(notification)
     return redirect(safe_next(notification.link, url_for("alerts.index")))
 
 
 @bp.route("/notifications/read-all", methods=["POST"])
 @login_required
 def read_all() -> ResponseReturnValue:
-    marked = alerts.mark_all_read(current_user)
-    db.session.commit()
-    if marked:
+    with transaction() as saved:
+        marked = alerts.mark_all_read(current_user)
+    if saved and marked:
         flash(_("All alerts are marked read."), "success")
     return redirect(url_for("alerts.index"))
 
@@ -109,15 +110,14 @@ def preferences() -> ResponseReturnValue:
     errors: dict[str, str] = {}
     if request.method == "POST":
         wanted = {kind: request.form.get(kind) or chosen[kind] for kind in chosen}
-        try:
+        with transaction(show=False) as saved:  # shown beside the kind refused
             alerts.save_preferences(current_user, wanted)
-        except alerts.InvalidPreference as refused:
-            errors[refused.kind] = str(refused)
-            chosen = wanted
-        else:
-            db.session.commit()
+        if saved:
             flash(_("Saved."), "success")
             return redirect(url_for("alerts.preferences"))
+        if isinstance(saved.error, alerts.InvalidPreference):
+            errors[saved.error.kind] = saved.message
+        chosen = wanted
     return render_template(
         "alerts/preferences.html",
         chosen=chosen,

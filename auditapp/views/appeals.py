@@ -31,8 +31,8 @@ from sqlalchemy import select
 
 import scoring
 from forms.builder import field_name, na_name
+from forms.follow_up import AppealDecisionForm, AppealForm
 
-from ..errors import DomainError
 from ..extensions import db
 from ..models import ADMIN, Client, FollowUpFile, User
 from ..models.follow_up import APPEAL_PENDING, APPEAL_STATUSES, Appeal
@@ -46,6 +46,7 @@ from ..services.review.screen import score_text
 from ..services.visits import evidence as evidence_service
 from ..services.visits.answers import answer_fields, form_for, stored_answers
 from .params import id_arg
+from .transaction import Outcome, transaction
 
 bp = Blueprint("appeals", __name__, url_prefix="/appeals")
 
@@ -135,23 +136,18 @@ def new(visit_id: int, question_key: str) -> ResponseReturnValue:
     ).first()
     if filed is not None and service.get_appeal(user, filed.id) is not None:
         return redirect(url_for(".show", appeal_id=filed.id))
-    state, status = FilingState(), 200
+    state, saved = FilingState(), Outcome()
     if request.method == "POST":
-        state.reason = request.form.get("reason", "")
-        try:
+        state.reason = AppealForm().reason.data or ""
+        with transaction(show=False) as saved:
             appeal = service.file_appeal(visit, user, question_key, state.reason, _posted_photos())
-        except service.AppealInvalid as error:
-            db.session.rollback()
-            state.errors[error.field] = str(error)
-            status = 422
-        except DomainError as error:
-            db.session.rollback()
-            flash(str(error), "error")
-            status = error.status_code
-        else:
-            db.session.commit()
+        if saved:
             flash(_("Your appeal was sent. The agency decides it by the date shown."), "success")
             return redirect(url_for(".show", appeal_id=appeal.id))
+        if isinstance(saved.error, service.AppealInvalid):
+            state.errors[saved.error.field] = saved.message
+        else:
+            flash(saved.message, "error")
     return (
         render_template(
             "appeals/new.html",
@@ -165,7 +161,7 @@ def new(visit_id: int, question_key: str) -> ResponseReturnValue:
             max_files=MAX_FILES,
             max_reason=service.MAX_REASON_CHARS,
         ),
-        status,
+        saved.status,
     )
 
 
@@ -246,27 +242,24 @@ def decide(appeal_id: int) -> ResponseReturnValue:
         values = request.form.getlist(name)
         if values:
             posted[name] = values[0] if len(values) == 1 else values
-    note = request.form.get("note", "")
-    decision = request.form.get("decision")
-    try:
-        if decision == "uphold":
+    form = AppealDecisionForm()
+    if not form.validate_on_submit():
+        abort(400)  # no decision, or not one of the two buttons
+    note = form.note.data or ""
+    with transaction(show=False) as saved:
+        if form.decision.data == "uphold":
             service.uphold(appeal, _user(), note, posted, _language())
             done = _("Appeal upheld: the answer changed and the visit was rescored.")
-        elif decision == "reject":
+        else:
             service.reject(appeal, _user(), note)
             done = _("Appeal rejected: the finding stands.")
-        else:
-            abort(400)
-    except service.AppealInvalid as error:
-        db.session.rollback()
-        state = DecisionState(posted, note, {error.field: str(error)})
-        return _render(_appeal_or_404(appeal_id), state, 422)
-    except DomainError as error:
-        db.session.rollback()
-        flash(str(error), "error")
-        return redirect(url_for(".show", appeal_id=appeal_id))
-    db.session.commit()
-    flash(done, "success")
+    if isinstance(saved.error, service.AppealInvalid):
+        state = DecisionState(posted, note, {saved.error.field: saved.message})
+        return _render(_appeal_or_404(appeal_id), state, saved.status)
+    if saved:
+        flash(done, "success")
+    else:
+        flash(saved.message, "error")
     return redirect(url_for(".show", appeal_id=appeal_id))
 
 

@@ -9,10 +9,10 @@ from limits import parse_many
 
 from forms.auth import ForgotPasswordForm, LoginForm, NewPasswordForm
 
-from ..errors import DomainError
-from ..extensions import db, limiter
+from ..extensions import limiter
 from ..services.core import accounts
 from . import safe_next
+from .transaction import Outcome, add_error, transaction
 
 bp = Blueprint("auth", __name__)
 
@@ -22,36 +22,44 @@ def login() -> ResponseReturnValue:
     if current_user.is_authenticated:
         return redirect(url_for("main.home"))
     form = LoginForm()
+    saved = Outcome()
     if form.validate_on_submit():
-        try:
-            user = accounts.authenticate(
-                form.email.data or "",
-                form.password.data or "",
-                ip=request.remote_addr or "",
-                user_agent=request.user_agent.string,
-            )
-        except accounts.LoginRefused as refused:
-            db.session.commit()  # keep the failed attempt: throttling reads the history
-            form.password.errors.append(str(refused))
-            return render_template("auth/login.html", form=form), 200
-        if user.locale is None:  # mail to them will use the language their browser asked for
-            user.locale = str(get_locale() or "en")
-        db.session.commit()
-        login_user(user)
-        return redirect(safe_next(request.args.get("next"), url_for("main.home")))
-    return render_template("auth/login.html", form=form)
+        # A refusal is caught inside the block, so it commits too: the failed attempt
+        # is the history that throttling reads.
+        refused = None
+        with transaction(form.password) as saved:
+            try:
+                user = accounts.authenticate(
+                    form.email.data or "",
+                    form.password.data or "",
+                    ip=request.remote_addr or "",
+                    user_agent=request.user_agent.string,
+                )
+            except accounts.LoginRefused as error:
+                refused = error
+            else:
+                if user.locale is None:  # mail to them will use their browser's language
+                    user.locale = str(get_locale() or "en")
+        if refused is not None:
+            add_error(form.password, str(refused))
+        elif saved:
+            login_user(user)
+            return redirect(safe_next(request.args.get("next"), url_for("main.home")))
+    return render_template("auth/login.html", form=form), saved.status
 
 
 @bp.route("/logout", methods=["POST"])
 @login_required
 def logout() -> ResponseReturnValue:
     # Ends the user's sessions everywhere: a copy of this cookie must not outlive it.
-    accounts.end_sessions(current_user)
-    db.session.commit()
+    with transaction() as saved:
+        accounts.end_sessions(current_user)
+    if not saved:
+        return redirect(url_for("main.home"))
     logout_user()
     flash(_("You are signed out."), "info")
     response = redirect(url_for("auth.login"))
-    # The service worker keeps visit forms, and visit_form.js keeps answers, on the
+    # The service worker keeps visit forms, and static/visit_form/ keeps answers, on the
     # device: none of it may be left for whoever signs in next on a shared phone.
     response.headers["Clear-Site-Data"] = '"cache", "storage"'
     return response
@@ -76,14 +84,16 @@ def _typed_address_asked_too_often(email: str) -> bool:
 @limiter.limit(_reset_limit_per_client, methods=["POST"])
 def forgot_password() -> ResponseReturnValue:
     form = ForgotPasswordForm()
+    saved = Outcome()
     if form.validate_on_submit():
         # Past the limit for the typed address no mail goes out; the answer is the same.
-        if not _typed_address_asked_too_often(form.email.data or ""):
-            accounts.send_password_reset(form.email.data or "")
-        db.session.commit()
-        flash(_("If that address has an account, a reset link is on its way."), "info")
-        return redirect(url_for("auth.login"))
-    return render_template("auth/forgot.html", form=form)
+        with transaction(form.email) as saved:
+            if not _typed_address_asked_too_often(form.email.data or ""):
+                accounts.send_password_reset(form.email.data or "")
+        if saved:
+            flash(_("If that address has an account, a reset link is on its way."), "info")
+            return redirect(url_for("auth.login"))
+    return render_template("auth/forgot.html", form=form), saved.status
 
 
 @bp.route("/password/reset/<token>", methods=["GET", "POST"])
@@ -102,14 +112,13 @@ def _choose_password(token: str, purpose: str, max_age: object) -> ResponseRetur
     except accounts.BadToken as bad:
         return render_template("errors/error.html", message=str(bad)), 400
     form = NewPasswordForm()
+    saved = Outcome()
     if form.validate_on_submit():
-        try:
+        with transaction(form.password) as saved:
             accounts.set_password(user, form.password.data or "")
-        except DomainError as error:
-            form.password.errors.append(str(error))
-        else:
-            db.session.commit()
+        if saved:
             logout_user()
             flash(_("Your password is set. Please sign in."), "success")
             return redirect(url_for("auth.login"))
-    return render_template("auth/choose_password.html", form=form, user=user, purpose=purpose)
+    page = render_template("auth/choose_password.html", form=form, user=user, purpose=purpose)
+    return page, saved.status

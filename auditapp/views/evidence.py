@@ -35,7 +35,7 @@ from ..models.waves import APPROVED, Visit, Wave
 from ..permissions import may_see_evidence, roles_required, store_scope
 from ..services.core.visibility import published_waves
 from ..services.visits import evidence as evidence_service
-from ..services.visits.evidence import EvidenceRejected
+from .transaction import transaction
 
 bp = Blueprint("evidence", __name__)
 
@@ -64,9 +64,9 @@ def upload(visit_id: int) -> ResponseReturnValue:
     form = request.form
     client_upload_id = form.get("client_upload_id", "").strip()
     upload = request.files.get("file")
-    try:
-        if upload is None or not upload.filename:
-            raise EvidenceRejected(_("Choose a photo or file to upload."))
+    if upload is None or not upload.filename:
+        return jsonify(error=_("Choose a photo or file to upload.")), 400
+    with transaction(show=False) as saved:
         # One byte past the limit is enough to know the file is too large.
         data = upload.stream.read(evidence_service.max_bytes() + 1)
         before = evidence_service.find_upload(visit, client_upload_id)
@@ -79,10 +79,8 @@ def upload(visit_id: int) -> ResponseReturnValue:
             form.get("kind", "photo"),
             form.get("question_key") or None,
         )
-    except EvidenceRejected as error:
-        db.session.rollback()
-        return jsonify(error=str(error)), error.status_code
-    db.session.commit()
+    if not saved:
+        return jsonify(error=saved.message), saved.status
     return jsonify(_describe(evidence)), 200 if before is not None else 201
 
 

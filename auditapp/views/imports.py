@@ -13,21 +13,21 @@ from flask_babel import gettext as _
 
 from forms.org import ConfirmImportForm, ImportForm
 
-from ..extensions import db
 from ..services.org.imports import ImportReport
+from .transaction import Outcome, add_error, transaction
 
 
 def import_flow(
     run: Callable[[bytes, bool], ImportReport], title: str, columns: tuple[str, ...], done_url: str
 ) -> ResponseReturnValue:
     upload, confirm = ImportForm(), ConfirmImportForm()
-    report, payload = None, ""
+    report, payload, saved = None, "", Outcome()
     if confirm.validate_on_submit() and confirm.payload.data:
         data = _decode(confirm.payload.data)
         if data is not None:
-            report = run(data, True)
-            if report.ok:
-                db.session.commit()
+            with transaction() as saved:  # run() writes nothing for a file with problems
+                report = run(data, True)
+            if saved and report.ok:
                 summary = _(
                     "Imported: %(created)d created, %(updated)d updated, %(unchanged)d unchanged.",
                     created=report.created,
@@ -36,23 +36,21 @@ def import_flow(
                 )
                 flash(summary, "success")
                 return redirect(done_url)
-            db.session.rollback()
     elif upload.validate_on_submit():
         data = upload.file.data.read(current_app.config["IMPORT_MAX_BYTES"] + 1)
         if len(data) > current_app.config["IMPORT_MAX_BYTES"]:
-            upload.file.errors.append(_("The file is too large."))
+            add_error(upload.file, _("The file is too large."))
         else:
-            report = run(data, False)
-            db.session.rollback()  # a preview never writes
+            report = run(data, False)  # a preview: nothing written, nothing committed
             payload = base64.b64encode(data).decode() if report.ok else ""
     if report is not None and report.file_problem:
-        upload.file.errors = [*upload.file.errors, report.file_problem]  # next to the field
+        add_error(upload.file, report.file_problem)  # next to the field
     refused = (report is not None and not report.ok) or bool(upload.file.errors)
     return render_template(
         "admin/import.html",
         upload=upload, confirm=confirm, report=report, payload=payload, title=title,
         columns=columns,
-    ), 400 if refused else 200  # fmt: skip
+    ), 400 if refused else saved.status  # fmt: skip
 
 
 def _decode(payload: str) -> bytes | None:

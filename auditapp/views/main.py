@@ -10,6 +10,7 @@ from ..extensions import db
 from ..models import Client, ShopperProfile, Store
 from ..permissions import client_scope, shopper_scope, store_scope
 from . import safe_next
+from .transaction import transaction
 
 bp = Blueprint("main", __name__)
 
@@ -35,6 +36,6 @@ def set_language() -> ResponseReturnValue:
     if locale in LANGUAGES:
         session["locale"] = locale
         if current_user.is_authenticated:
-            current_user.locale = locale
-            db.session.commit()
+            with transaction():
+                current_user.locale = locale
     return redirect(safe_next(request.form.get("next"), url_for("main.home")))

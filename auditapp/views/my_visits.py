@@ -31,7 +31,6 @@ from flask_login import current_user
 from sqlalchemy import Select, select
 from sqlalchemy.orm import joinedload, selectinload
 
-from ..errors import DomainError
 from ..extensions import db
 from ..models import SHOPPER, ShopperProfile, Store, utcnow
 from ..models.waves import ACCEPTED, ASSIGNED, IN_PROGRESS, PLANNED, RETURNED, Visit
@@ -42,6 +41,7 @@ from ..services.core.links import external_url, site_host
 from ..services.visits import form as visit_form
 from ..services.waves import assignments
 from ..services.waves.scheduling import exclusion_reasons, shopboard
+from .transaction import transaction
 
 bp = Blueprint("my_visits", __name__, url_prefix="/my")
 
@@ -142,7 +142,7 @@ def _own_visit_or_404(shopper: ShopperProfile, visit_id: int) -> Visit:
     return visit
 
 
-def my_visit_query(visit_id: int) -> Select[tuple[Visit]]:
+def my_visit_query(visit_id: int) -> Select[Visit]:
     """The signed-in shopper's visit, found through their profile in the same query:
     nothing for anyone else's visit, or for a user without a shopper profile."""
     return (
@@ -207,13 +207,9 @@ def show(visit_id: int) -> ResponseReturnValue:
 def accept(visit_id: int) -> ResponseReturnValue:
     shopper = _me()
     visit = _own_visit_or_404(shopper, visit_id)
-    try:
+    with transaction() as saved:
         assignments.accept(visit, shopper)
-    except DomainError as error:
-        db.session.rollback()
-        flash(str(error), "error")
-    else:
-        db.session.commit()
+    if saved:
         flash(_("Visit accepted. Thank you!"), "success")
     return redirect(url_for(".index"))
 
@@ -224,13 +220,9 @@ def decline(visit_id: int) -> ResponseReturnValue:
     shopper = _me()
     visit = _own_visit_or_404(shopper, visit_id)
     reason = request.form.get("reason", "").strip()[:REASON_MAX]
-    try:
+    with transaction() as saved:
         assignments.decline(visit, shopper, reason)
-    except DomainError as error:
-        db.session.rollback()
-        flash(str(error), "error")
-    else:
-        db.session.commit()
+    if saved:
         flash(_("Visit declined. It goes back to the coordinator."), "success")
     return redirect(url_for(".index"))
 
@@ -263,12 +255,10 @@ def claim(visit_id: int) -> ResponseReturnValue:
     if visit.status != PLANNED or visit.window_start <= utcnow():
         flash(_("This visit is no longer open."), "error")
         return back
-    try:
+    with transaction() as saved:
         taken = assignments.claim(visit, shopper, exclusion_reasons(visit, shopper))
-    except DomainError as error:  # claim() leaves nothing behind when it refuses
-        flash(str(error), "error")
+    if not saved:
         return back
-    db.session.commit()
     flash(_("The visit is yours: %(store)s.", store=taken.store.name), "success")
     return redirect(url_for(".index"))
 
@@ -276,15 +266,17 @@ def claim(visit_id: int) -> ResponseReturnValue:
 @bp.route("/calendar/reset", methods=["POST"])
 @roles_required(SHOPPER)
 def reset_calendar() -> ResponseReturnValue:
-    calendar.reset_feed(_me())
-    db.session.commit()
-    flash(
-        _(
-            "Your calendar address has changed; the old one no longer works. "
-            "Subscribe again with the new address below."
-        ),
-        "success",
-    )
+    shopper = _me()
+    with transaction() as saved:
+        calendar.reset_feed(shopper)
+    if saved:
+        flash(
+            _(
+                "Your calendar address has changed; the old one no longer works. "
+                "Subscribe again with the new address below."
+            ),
+            "success",
+        )
     return redirect(url_for(".index", _anchor="calendar"))
 
 

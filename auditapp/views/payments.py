@@ -17,15 +17,12 @@ from flask_babel import format_currency, format_date, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from sqlalchemy import ColumnElement, false, func, select, true
 from sqlalchemy.orm import selectinload
-from wtforms import StringField
-from wtforms.validators import Length
 
+from forms.pay import MarkPaidForm
 from reports.tabular import csv_lines
 
-from ..errors import DomainError
 from ..extensions import db
 from ..models import ADMIN, COORDINATOR, SHOPPER, Client, ShopperProfile, User
 from ..models.pay import PayLine, PaymentRun
@@ -33,6 +30,7 @@ from ..models.waves import Visit, Wave
 from ..permissions import can_export, client_scope, get_client_or_404, roles_required
 from ..services.pay import ledger as pay
 from .params import id_arg, id_list, page_arg
+from .transaction import transaction
 
 bp = Blueprint("payments", __name__)
 STAFF = (ADMIN, COORDINATOR)
@@ -45,14 +43,6 @@ STATUS_LABELS = {
     pay.IN_RUN: _l("In a payment run"),
     pay.PAID: _l("Paid"),
 }
-
-
-class MarkPaidForm(FlaskForm):
-    reference = StringField(
-        _l("Bank reference (optional)"),
-        validators=[Length(max=pay.REFERENCE_MAX)],
-        description=_l("The bank's batch or transfer number, to find this payment again."),
-    )
 
 
 # --- scope -------------------------------------------------------------------------
@@ -105,7 +95,7 @@ def _wave_or_404(wave_id: int, client_id: int | None = None) -> Wave:
 
 
 def _me() -> ShopperProfile:
-    profile = current_user.shopper
+    profile: ShopperProfile | None = current_user.shopper
     if profile is None:
         abort(404)
     return profile
@@ -225,13 +215,10 @@ def create_run() -> ResponseReturnValue:
     chosen = None
     if request.form.get("scope") == "selected":
         chosen = id_list("line", request.form)
-    try:
+    with transaction() as saved:
         made = pay.create_run(client, current_user, chosen, wave_id if chosen is None else None)
-    except DomainError as error:
-        db.session.rollback()
-        flash(str(error), "error")
+    if not saved:
         return redirect(back)
-    db.session.commit()
     flash(
         ngettext(
             "Payment run #%(id)d created with %(num)d line.",
@@ -321,13 +308,9 @@ def mark_paid(run_id: int) -> ResponseReturnValue:
     form = MarkPaidForm()
     if not form.validate():
         return render_run(found, form, 422)
-    try:
+    with transaction() as saved:
         pay.mark_paid(found, current_user, form.reference.data or "")
-    except DomainError as error:
-        db.session.rollback()
-        flash(str(error), "error")
-    else:
-        db.session.commit()
+    if saved:
         flash(_("Payment run #%(id)d marked paid.", id=run_id), "success")
     return redirect(url_for(".run", run_id=run_id))
 
@@ -341,13 +324,9 @@ def remove_line(run_id: int, line_id: int) -> ResponseReturnValue:
     ).first()
     if line is None:
         abort(404)
-    try:
+    with transaction() as saved:
         pay.remove_line(found, line)
-    except DomainError as error:
-        db.session.rollback()
-        flash(str(error), "error")
-    else:
-        db.session.commit()
+    if saved:
         flash(_("The line is out of the run and waiting for a payment run again."), "success")
     return redirect(url_for(".run", run_id=run_id))
 
@@ -357,13 +336,10 @@ def remove_line(run_id: int, line_id: int) -> ResponseReturnValue:
 def cancel_run(run_id: int) -> ResponseReturnValue:
     found = get_run_or_404(run_id)
     client_id = found.client_id
-    try:
+    with transaction() as saved:
         released = pay.cancel_run(found)
-    except DomainError as error:
-        db.session.rollback()
-        flash(str(error), "error")
+    if not saved:
         return redirect(url_for(".run", run_id=run_id))
-    db.session.commit()
     flash(
         ngettext(
             "Payment run #%(id)d cancelled; %(num)d line is waiting for a payment run again.",

@@ -24,7 +24,6 @@ from sqlalchemy import select
 from forms.builder import field_name, na_name
 from forms.review import ActionForm, BulkApproveForm, EditForm, QueueFilterForm, ReturnForm
 
-from ..errors import DomainError
 from ..extensions import db
 from ..models.review import FLAG_CODES
 from ..models.waves import Visit, Wave
@@ -37,6 +36,7 @@ from ..services.review import screen as review_screen
 from ..services.visits.answers import answer_fields, form_for
 from . import safe_next
 from .params import id_list, page_arg
+from .transaction import transaction
 
 bp = Blueprint("review", __name__, url_prefix="/review")
 ROLES = review_queue.REVIEW_ROLES
@@ -139,13 +139,10 @@ def bulk_approve() -> ResponseReturnValue:
     if not ids:
         flash(_("Tick the visits to approve first."), "warning")
         return redirect(back)
-    try:
+    with transaction() as saved:
         approved, refused = actions.bulk_approve(ids, current_user)
-    except DomainError as error:
-        db.session.rollback()
-        flash(str(error), "error")
+    if not saved:
         return redirect(back)
-    db.session.commit()
     if approved:
         flash(_("%(n)d visits approved.", n=len(approved)), "success")
     if refused:
@@ -230,14 +227,10 @@ def _action(visit_id: int, act: Any, done: str) -> ResponseReturnValue:
     visit = _visit_or_404(visit_id)
     if not ActionForm().validate_on_submit():
         abort(400)
-    try:
+    with transaction() as saved:
         act(visit, current_user)
-    except DomainError as error:
-        db.session.rollback()
-        flash(str(error), "error")
-        return _back(visit_id)
-    db.session.commit()
-    flash(done, "success")
+    if saved:
+        flash(done, "success")
     return _back(visit_id)
 
 
@@ -259,13 +252,10 @@ def approve(visit_id: int) -> ResponseReturnValue:
     visit = _visit_or_404(visit_id)
     if not ActionForm().validate_on_submit():
         abort(400)
-    try:
+    with transaction() as saved:
         actions.approve(visit, current_user)
-    except DomainError as error:
-        db.session.rollback()
-        flash(str(error), "error")
+    if not saved:
         return _back(visit_id)
-    db.session.commit()
     flash(_("Visit #%(id)d approved.", id=visit_id), "success")
     return redirect(url_for(".queue"))
 
@@ -285,18 +275,15 @@ def edit(visit_id: int) -> ResponseReturnValue:
         if values:
             posted[name] = values[0] if len(values) == 1 else values
     reason = form.reason.data or ""
-    try:
+    with transaction(show=False) as saved:
         change = actions.edit_answer(visit, current_user, key, posted, reason, _language())
-    except actions.ReviewInvalid as error:
-        db.session.rollback()
-        where = "reason" if error.field == "reason" else "value"
-        state = EditState(key, posted, reason, {where: str(error)})
-        return _render(_visit_or_404(visit_id), 422, edit=state)
-    except DomainError as error:
-        db.session.rollback()
-        flash(str(error), "error")
+    if isinstance(saved.error, actions.ReviewInvalid):
+        where = "reason" if saved.error.field == "reason" else "value"
+        state = EditState(key, posted, reason, {where: saved.message})
+        return _render(_visit_or_404(visit_id), saved.status, edit=state)
+    if not saved:
+        flash(saved.message, "error")
         return _back(visit_id)
-    db.session.commit()
     if change is None:
         flash(_("The answer is unchanged; nothing was recorded."), "info")
     else:
@@ -316,17 +303,14 @@ def return_visit(visit_id: int) -> ResponseReturnValue:
         for name in request.form
         if name.startswith("note_")
     }
-    try:
+    with transaction(show=False) as saved:
         actions.return_visit(visit, current_user, form.note.data, notes)
-    except actions.ReviewInvalid as error:
-        db.session.rollback()
-        state = ReturnState(form.note.data or "", notes, {error.field: str(error)})
-        return _render(_visit_or_404(visit_id), 422, returning=state)
-    except DomainError as error:
-        db.session.rollback()
-        flash(str(error), "error")
+    if isinstance(saved.error, actions.ReviewInvalid):
+        state = ReturnState(form.note.data or "", notes, {saved.error.field: saved.message})
+        return _render(_visit_or_404(visit_id), saved.status, returning=state)
+    if not saved:
+        flash(saved.message, "error")
         return _back(visit_id)
-    db.session.commit()
     flash(
         _("Visit #%(id)d returned to the shopper, who has been e-mailed.", id=visit_id), "success"
     )

@@ -1,16 +1,17 @@
 """The agency's shopper pool: list, profile, editing, import and export."""
 
+from typing import Any
+
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import or_, select
+from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import contains_eager, selectinload
 
 from forms.org import ShopperForm
 from reports.tabular import XLSX_MIME, csv_lines, xlsx_bytes
 
-from ..errors import DomainError
 from ..extensions import db
 from ..models import (
     ADMIN,
@@ -31,6 +32,7 @@ from ..services.org.imports import conflict_stores
 from ..services.visits import calibration as calibration_service
 from .imports import import_flow
 from .params import page_arg
+from .transaction import Outcome, add_error, transaction
 
 bp = Blueprint("shoppers", __name__, url_prefix="/shoppers")
 
@@ -41,7 +43,7 @@ def _visible_clients() -> list[Client]:
     )
 
 
-def _shopper_query():  # type: ignore[no-untyped-def]
+def _shopper_query() -> Select[ShopperProfile]:
     query = select(ShopperProfile).join(ShopperProfile.user)
     if q := request.args.get("q", "").strip():
         query = query.where(
@@ -141,7 +143,9 @@ def _form(profile: ShopperProfile | None) -> ShopperForm:
     return form
 
 
-def _save(profile: ShopperProfile | None, form: ShopperForm) -> ShopperProfile | None:
+def _shopper_data(profile: ShopperProfile | None, form: ShopperForm) -> dict[str, Any] | None:
+    """What save_shopper takes from the form, or None with the error beside the
+    conflicting stores (one that does not exist)."""
     clients = {c.id: c for c in _visible_clients()}
     data = dict(form.data)
     for name in ("home_city", "notes"):
@@ -153,28 +157,27 @@ def _save(profile: ShopperProfile | None, form: ShopperForm) -> ShopperProfile |
         data["conflict_stores"] = conflict_stores(
             ", ".join(form.conflict_stores.data or []), {c.code: c for c in clients.values()}
         )
-        hidden_clients, hidden_stores = org.hidden_conflicts(profile, clients)
-        data["conflict_clients"] += hidden_clients
-        data["conflict_stores"] += hidden_stores
-        saved = org.save_shopper(profile, data)
     except ValueError as error:
-        form.conflict_stores.errors.append(str(error))
+        add_error(form.conflict_stores, str(error))
         return None
-    except DomainError as error:
-        form.email.errors.append(str(error))
-        return None
-    db.session.commit()
-    return saved
+    hidden_clients, hidden_stores = org.hidden_conflicts(profile, clients)
+    data["conflict_clients"] += hidden_clients
+    data["conflict_stores"] += hidden_stores
+    return data
 
 
 @bp.route("/new", methods=["GET", "POST"])
 @roles_required(ADMIN, COORDINATOR)
 def create() -> ResponseReturnValue:
     form = _form(None)
-    if form.validate_on_submit() and (profile := _save(None, form)):
-        flash(_("Shopper %(name)s created.", name=profile.user.name), "success")
-        return redirect(url_for("shoppers.show", shopper_id=profile.id))
-    return render_template("admin/shopper_form.html", form=form, profile=None)
+    saved = Outcome()
+    if form.validate_on_submit() and (data := _shopper_data(None, form)) is not None:
+        with transaction(form.email) as saved:
+            profile = org.save_shopper(None, data)
+        if saved:
+            flash(_("Shopper %(name)s created.", name=profile.user.name), "success")
+            return redirect(url_for("shoppers.show", shopper_id=profile.id))
+    return render_template("admin/shopper_form.html", form=form, profile=None), saved.status
 
 
 @bp.route("/<int:shopper_id>/edit", methods=["GET", "POST"])
@@ -182,10 +185,14 @@ def create() -> ResponseReturnValue:
 def edit(shopper_id: int) -> ResponseReturnValue:
     profile = get_shopper_or_404(current_user, shopper_id)
     form = _form(profile)
-    if form.validate_on_submit() and _save(profile, form):
-        flash(_("Saved."), "success")
-        return redirect(url_for("shoppers.show", shopper_id=profile.id))
-    return render_template("admin/shopper_form.html", form=form, profile=profile)
+    saved = Outcome()
+    if form.validate_on_submit() and (data := _shopper_data(profile, form)) is not None:
+        with transaction(form.email) as saved:
+            org.save_shopper(profile, data)
+        if saved:
+            flash(_("Saved."), "success")
+            return redirect(url_for("shoppers.show", shopper_id=profile.id))
+    return render_template("admin/shopper_form.html", form=form, profile=profile), saved.status
 
 
 @bp.route("/<int:shopper_id>/calendar/revoke", methods=["POST"])
@@ -194,16 +201,17 @@ def revoke_calendar(shopper_id: int) -> ResponseReturnValue:
     """The shopper's calendar feed address stops working (a lost phone, a shared
     link); they find the new one under My visits."""
     profile = get_shopper_or_404(current_user, shopper_id)
-    calendar.reset_feed(profile)
-    db.session.commit()
-    flash(
-        _(
-            "The calendar address of %(name)s no longer works. They find the new one "
-            "under My visits.",
-            name=profile.user.name,
-        ),
-        "success",
-    )
+    with transaction() as saved:
+        calendar.reset_feed(profile)
+    if saved:
+        flash(
+            _(
+                "The calendar address of %(name)s no longer works. They find the new one "
+                "under My visits.",
+                name=profile.user.name,
+            ),
+            "success",
+        )
     return redirect(url_for("shoppers.show", shopper_id=profile.id))
 
 

@@ -1,6 +1,7 @@
 """Stores: searchable list within the viewer's scope, details, editing, import, export."""
 
 from datetime import timedelta
+from typing import Any
 
 from flask import (
     Blueprint,
@@ -16,13 +17,12 @@ from flask import (
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import or_, select
+from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import joinedload
 
 from forms.org import StoreForm
 from reports.tabular import XLSX_MIME, csv_lines, xlsx_bytes
 
-from ..errors import DomainError
 from ..extensions import db
 from ..models import ADMIN, COORDINATOR, SHOPPER, Client, Region, Store, utcnow
 from ..permissions import (
@@ -39,12 +39,13 @@ from ..services.org import exports, imports
 from ..services.org import records as org
 from .imports import import_flow
 from .params import id_arg, page_arg
+from .transaction import Outcome, transaction
 
 bp = Blueprint("stores", __name__, url_prefix="/stores")
 VIEWERS = (ADMIN, COORDINATOR, "reviewer", "regional_manager", "store_manager")
 
 
-def _filtered_stores():  # type: ignore[no-untyped-def]
+def _filtered_stores() -> Select[Store]:
     args = request.args
     query = select(Store).where(store_scope(current_user))
     if q := args.get("q", "").strip():
@@ -111,19 +112,12 @@ def _store_form(client: Client, store: Store | None) -> StoreForm:
     return form
 
 
-def _save(client: Client, store: Store | None, form: StoreForm) -> Store | None:
-    region = get_region_or_404(current_user, form.region_id.data)
+def _store_data(form: StoreForm) -> dict[str, Any]:
     data = {**form.data, "opening_hours": form.opening_hours()}
     data["target_age_bands"] = data["target_age_bands"] or []
     for name in ("address", "city", "manager_name", "manager_phone", "manager_email", "notes"):
         data[name] = data[name] or ""
-    try:
-        saved = org.save_store(store, client, region, data)
-    except DomainError as error:
-        form.code.errors.append(str(error))
-        return None
-    db.session.commit()
-    return saved
+    return data
 
 
 @bp.route("/new/<int:client_id>", methods=["GET", "POST"])
@@ -131,10 +125,16 @@ def _save(client: Client, store: Store | None, form: StoreForm) -> Store | None:
 def create(client_id: int) -> ResponseReturnValue:
     client = get_client_or_404(current_user, client_id)
     form = _store_form(client, None)
-    if form.validate_on_submit() and (store := _save(client, None, form)):
-        flash(_("Store %(code)s created.", code=store.code), "success")
-        return redirect(url_for("stores.show", store_id=store.id))
-    return render_template("admin/store_form.html", form=form, client=client, store=None)
+    saved = Outcome()
+    if form.validate_on_submit():
+        region = get_region_or_404(current_user, form.region_id.data)
+        with transaction(form.code) as saved:
+            store = org.save_store(None, client, region, _store_data(form))
+        if saved:
+            flash(_("Store %(code)s created.", code=store.code), "success")
+            return redirect(url_for("stores.show", store_id=store.id))
+    page = render_template("admin/store_form.html", form=form, client=client, store=None)
+    return page, saved.status
 
 
 @bp.route("/<int:store_id>/edit", methods=["GET", "POST"])
@@ -142,10 +142,16 @@ def create(client_id: int) -> ResponseReturnValue:
 def edit(store_id: int) -> ResponseReturnValue:
     store = get_store_or_404(current_user, store_id)
     form = _store_form(store.client, store)
-    if form.validate_on_submit() and _save(store.client, store, form):
-        flash(_("Saved."), "success")
-        return redirect(url_for("stores.show", store_id=store.id))
-    return render_template("admin/store_form.html", form=form, client=store.client, store=store)
+    saved = Outcome()
+    if form.validate_on_submit():
+        region = get_region_or_404(current_user, form.region_id.data)
+        with transaction(form.code) as saved:
+            org.save_store(store, store.client, region, _store_data(form))
+        if saved:
+            flash(_("Saved."), "success")
+            return redirect(url_for("stores.show", store_id=store.id))
+    page = render_template("admin/store_form.html", form=form, client=store.client, store=store)
+    return page, saved.status
 
 
 @bp.route("/import/<int:client_id>", methods=["GET", "POST"])

@@ -10,10 +10,12 @@ A view that changes something runs the service calls inside ``transaction()``::
     return render_template(..., form=form), saved.status
 
 On success the block commits. A ``DomainError`` (a rule the user broke) rolls the
-transaction back and becomes a message: beside the field given, else among the
-form's own errors, else a flashed message; ``saved.status`` is then the error's
-status (400, 404, 409). Anything else rolls back and goes on to errors.py (a 500,
-or a 503 for a database that is gone).
+transaction back and becomes a message: beside the field given, else beside the
+form's field the error names (its ``field``), else among the form's own errors, else
+a flashed message; ``saved.status`` is then the error's status (400, 404, 409). A
+page that shows a refusal its own way (a list of problems, a panel) passes
+``show=False`` and shows ``saved.error`` itself. Anything else rolls back and goes on
+to errors.py (a 500, or a 503 for a database that is gone).
 """
 
 from collections.abc import Iterator
@@ -47,16 +49,19 @@ class Outcome:
 
 
 @contextmanager
-def transaction(where: Field | FlaskForm | None = None) -> Iterator[Outcome]:
+def transaction(where: Field | FlaskForm | None = None, *, show: bool = True) -> Iterator[Outcome]:
     """Commits the block's work, or rolls it back and shows a ``DomainError`` at
-    ``where`` (a field, a form, or a flashed message when None)."""
+    ``where`` (a field, a form, or a flashed message when None); with ``show=False``
+    the view shows ``outcome.error`` itself."""
     outcome = Outcome()
     try:
         yield outcome
+        db.session.flush()  # a rule checked as rows are written refuses like any other
     except DomainError as error:
         db.session.rollback()
         outcome.error = error
-        _show(str(error), where)
+        if show:
+            _show(error, where)
         return
     except BaseException:
         db.session.rollback()
@@ -65,9 +70,18 @@ def transaction(where: Field | FlaskForm | None = None) -> Iterator[Outcome]:
     outcome.committed = True
 
 
-def _show(message: str, where: Field | FlaskForm | None) -> None:
+def add_error(field: Field, *messages: str) -> None:
+    """Puts messages beside a field, after those its validators left."""
+    field.errors = [*field.errors, *messages]
+
+
+def _show(error: DomainError, where: Field | FlaskForm | None) -> None:
+    message = str(error)
+    named = getattr(error, "field", None)
+    if isinstance(where, FlaskForm) and isinstance(named, str) and named in where:
+        where = where[named]
     if isinstance(where, Field):
-        where.errors = [*where.errors, message]
+        add_error(where, message)
     elif isinstance(where, FlaskForm):
         where.form_errors.append(message)
     else:

@@ -1,6 +1,8 @@
 """User accounts (admins): roles, data scope, invitations, login history, and the
 outbox: every mail with its delivery attempts and last error, and retries."""
 
+from typing import Any
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
@@ -12,7 +14,6 @@ from sqlalchemy.orm import joinedload, selectinload
 from forms.org import UserForm
 
 from ..config import LANGUAGES
-from ..errors import DomainError
 from ..extensions import db
 from ..models import ADMIN, LoginEvent, OutboxMail, Region, Store, User
 from ..models import Client as ClientModel
@@ -21,6 +22,7 @@ from ..security import keep_signed_in
 from ..services.core import accounts, mail
 from ..services.org import records as org
 from .params import page_arg, parse_id
+from .transaction import Outcome, add_error, transaction
 
 bp = Blueprint("users", __name__, url_prefix="/users")
 
@@ -55,7 +57,9 @@ def _form(user: User | None) -> UserForm:
     return form
 
 
-def _save(user: User | None, form: UserForm) -> User | None:
+def _data(form: UserForm) -> dict[str, Any] | None:
+    """What ``org.save_user`` takes, or None when a store code is unknown (said at
+    the field)."""
     client_id = parse_id(str(form.client_id.data or ""))
     client = db.session.get(ClientModel, client_id) if client_id else None
     store_codes = form.stores.data or []
@@ -68,11 +72,11 @@ def _save(user: User | None, form: UserForm) -> User | None:
         )
         missing = set(store_codes) - {s.code for s in stores}
         if missing:
-            form.stores.errors.append(
-                _("Unknown store codes: %(codes)s", codes=", ".join(sorted(missing)))
+            add_error(
+                form.stores, _("Unknown store codes: %(codes)s", codes=", ".join(sorted(missing)))
             )
             return None
-    data = {
+    return {
         **form.data,
         "client": client,
         "clients": db.session.scalars(
@@ -83,25 +87,24 @@ def _save(user: User | None, form: UserForm) -> User | None:
         ).all(),
         "stores": stores,
     }
-    try:
-        saved = org.save_user(user, data)
-    except DomainError as error:
-        form.email.errors.append(str(error))
-        return None
-    return saved
 
 
 @bp.route("/new", methods=["GET", "POST"])
 @roles_required(ADMIN)
 def create() -> ResponseReturnValue:
     form = _form(None)
-    if form.validate_on_submit() and (user := _save(None, form)):
-        db.session.flush()
-        accounts.send_invitation(user, current_user)
-        db.session.commit()
-        flash(_("%(email)s is invited; the link is in their mail.", email=user.email), "success")
-        return redirect(url_for("users.show", user_id=user.id))
-    return render_template("admin/user_form.html", form=form, user=None)
+    saved = Outcome()
+    if form.validate_on_submit() and (data := _data(form)):
+        with transaction(form.email) as saved:
+            user = org.save_user(None, data)
+            db.session.flush()
+            accounts.send_invitation(user, current_user)
+        if saved:
+            flash(
+                _("%(email)s is invited; the link is in their mail.", email=user.email), "success"
+            )
+            return redirect(url_for("users.show", user_id=user.id))
+    return render_template("admin/user_form.html", form=form, user=None), saved.status
 
 
 @bp.route("/<int:user_id>")
@@ -122,23 +125,27 @@ def show(user_id: int) -> ResponseReturnValue:
 def edit(user_id: int) -> ResponseReturnValue:
     user = get_user_or_404(current_user, user_id)
     form = _form(user)
+    saved = Outcome()
     if form.validate_on_submit():
         if user.id == current_user.id and (form.role.data != ADMIN or not form.active.data):
-            form.role.errors.append(_("You cannot remove your own admin access."))
-        elif _save(user, form):
-            db.session.commit()
-            flash(_("Saved."), "success")
-            return redirect(url_for("users.show", user_id=user.id))
-    return render_template("admin/user_form.html", form=form, user=user)
+            add_error(form.role, _("You cannot remove your own admin access."))
+        elif data := _data(form):
+            with transaction(form.email) as saved:
+                org.save_user(user, data)
+            if saved:
+                flash(_("Saved."), "success")
+                return redirect(url_for("users.show", user_id=user.id))
+    return render_template("admin/user_form.html", form=form, user=user), saved.status
 
 
 @bp.route("/<int:user_id>/invite", methods=["POST"])
 @roles_required(ADMIN)
 def invite(user_id: int) -> ResponseReturnValue:
     user = get_user_or_404(current_user, user_id)
-    accounts.send_invitation(user, current_user)
-    db.session.commit()
-    flash(_("A new invitation was sent to %(email)s.", email=user.email), "success")
+    with transaction() as saved:
+        accounts.send_invitation(user, current_user)
+    if saved:
+        flash(_("A new invitation was sent to %(email)s.", email=user.email), "success")
     return redirect(url_for("users.show", user_id=user.id))
 
 
@@ -147,11 +154,12 @@ def invite(user_id: int) -> ResponseReturnValue:
 def sign_out_everywhere(user_id: int) -> ResponseReturnValue:
     """Ends all of the user's sessions, say after a lost phone or a shared password."""
     user = get_user_or_404(current_user, user_id)
-    accounts.end_sessions(user)
-    db.session.commit()
-    if user.id == current_user.id:  # the admin's own: this browser stays signed in
-        keep_signed_in(user)
-    flash(_("%(name)s is signed out everywhere.", name=user.name), "success")
+    with transaction() as saved:
+        accounts.end_sessions(user)
+    if saved:
+        if user.id == current_user.id:  # the admin's own: this browser stays signed in
+            keep_signed_in(user)
+        flash(_("%(name)s is signed out everywhere.", name=user.name), "success")
     return redirect(url_for("users.show", user_id=user.id))
 
 
@@ -187,25 +195,28 @@ def outbox_retry(mail_id: int) -> ResponseReturnValue:
     message = db.session.get(OutboxMail, mail_id)
     if message is None:
         abort(404)
-    if mail.retry(message):
-        flash(_("Delivery to %(to)s is tried again.", to=message.to), "success")
-    else:
-        flash(_("That mail is sent already."), "warning")
-    db.session.commit()
+    with transaction() as saved:
+        retried = mail.retry(message)
+    if saved:
+        if retried:
+            flash(_("Delivery to %(to)s is tried again.", to=message.to), "success")
+        else:
+            flash(_("That mail is sent already."), "warning")
     return redirect(url_for("users.outbox", state=request.args.get("state") or None))
 
 
 @bp.route("/outbox/retry-failed", methods=["POST"])
 @roles_required(ADMIN)
 def outbox_retry_failed() -> ResponseReturnValue:
-    count = mail.retry_failed()
-    db.session.commit()
-    flash(
-        ngettext(
-            "Delivery is tried again for %(num)d mail.",
-            "Delivery is tried again for %(num)d mails.",
-            count,
-        ),
-        "success",
-    )
+    with transaction() as saved:
+        count = mail.retry_failed()
+    if saved:
+        flash(
+            ngettext(
+                "Delivery is tried again for %(num)d mail.",
+                "Delivery is tried again for %(num)d mails.",
+                count,
+            ),
+            "success",
+        )
     return redirect(url_for("users.outbox", state=mail.FAILED))

@@ -1,7 +1,7 @@
 """The shopper's visit form: confirm the briefing, check in, fill the form section by
 section, save drafts, check out and submit exactly once.
 
-Everything works as plain HTML forms; static/visit_form.js (another area) adds autosave
+Everything works as plain HTML forms; static/visit_form/ (ES modules) adds autosave
 to ``draft`` (JSON), offline queueing and show_if toggling on top of the same markup.
 A shopper only reaches their own visits; anyone else gets 404.
 """
@@ -35,7 +35,6 @@ from wtforms.fields.choices import SelectFieldBase
 import scoring
 from forms.builder import QuestionSlot, field_name
 
-from ..errors import DomainError
 from ..extensions import db
 from ..models import SHOPPER
 from ..models.answers import VisitDraft
@@ -45,6 +44,7 @@ from ..services.checklists.rows import derived, json_number
 from ..services.visits import evidence as evidence_service
 from ..services.visits import form as service
 from .my_visits import my_visit_or_404, my_visit_query, store_time
+from .transaction import transaction
 
 bp = Blueprint("visit_form", __name__, url_prefix="/my")
 RECEIPT = "receipt"  # the file input of the receipt (the expenses card)
@@ -96,15 +96,12 @@ def _store_posted_photos(visit: Visit, upload_prefix: str) -> dict[str, str]:
             continue
         data = upload.stream.read(evidence_service.max_bytes() + 1)
         kind = "photo" if key else "receipt"
-        try:
+        with transaction(show=False) as saved:
             evidence_service.store_upload(
                 visit, current_user, data, upload.filename, f"{upload_prefix}-{index}", kind, key
             )
-        except DomainError as error:
-            db.session.rollback()
-            refused[key or service.EXPENSE_FIELD] = str(error)
-        else:
-            db.session.commit()
+        if not saved:
+            refused[key or service.EXPENSE_FIELD] = saved.message
     return refused
 
 
@@ -115,9 +112,10 @@ def _store_posted_photos(visit: Visit, upload_prefix: str) -> dict[str, str]:
 @roles_required(SHOPPER)
 def briefing(visit_id: int) -> ResponseReturnValue:
     visit = _visit(visit_id)
-    service.confirm_briefing(visit)
-    db.session.commit()
-    flash(_("Thank you. You have confirmed the briefing."), "success")
+    with transaction() as saved:
+        service.confirm_briefing(visit)
+    if saved:
+        flash(_("Thank you. You have confirmed the briefing."), "success")
     return redirect(url_for("my_visits.show", visit_id=visit.id))
 
 
@@ -126,7 +124,7 @@ def briefing(visit_id: int) -> ResponseReturnValue:
 def start(visit_id: int) -> ResponseReturnValue:
     visit = _visit(visit_id)
     form = request.form
-    try:
+    with transaction() as saved:
         service.start_visit(
             visit,
             current_user,
@@ -135,11 +133,8 @@ def start(visit_id: int) -> ResponseReturnValue:
             lng=form.get("longitude", ""),
             accuracy=form.get("accuracy", ""),
         )
-    except DomainError as error:
-        db.session.rollback()
-        flash(str(error), "error")
+    if not saved:
         return redirect(url_for("my_visits.show", visit_id=visit_id))
-    db.session.commit()
     flash(_("Visit started. Your check-in time is recorded."), "success")
     return redirect(url_for(".form", visit_id=visit_id))
 
@@ -152,16 +147,15 @@ def finish(visit_id: int) -> ResponseReturnValue:
     fields = _posted_fields()
     for message in _store_posted_photos(visit, f"draft-{service.new_submission_id()}").values():
         flash(message, "error")
-    try:
+    # Two commits: what was typed is kept even when the check-out is refused.
+    with transaction() as drafted:
         if fields:
             service.save_draft(visit, None, fields)
-        service.finish_visit(visit)
-    except DomainError as error:
-        db.session.commit()  # the draft, if it was saved
-        flash(str(error), "error")
-    else:
-        db.session.commit()
-        flash(_("Check-out recorded. You can finish the form now."), "success")
+    if drafted:
+        with transaction() as saved:
+            service.finish_visit(visit)
+        if saved:
+            flash(_("Check-out recorded. You can finish the form now."), "success")
     return redirect(url_for(".form", visit_id=visit_id))
 
 
@@ -252,14 +246,15 @@ class QuestionBlocks:
         if self.errors.get(key) or self.notes:
             return None
         if isinstance(field, SelectFieldBase):
-            value: Hashable = tuple(choice.selected for choice in field.iter_choices())
+            # WTForms 3.3 yields Choice tuples; types-WTForms 3.2 knows plain ones
+            value: Hashable = tuple(choice[2] for choice in field.iter_choices())
         elif field.type == "FileField":  # a file input never shows a value
             value = ()
-        elif field._value() == "":
+        elif field._value() == "":  # type: ignore[attr-defined]  # every input has it
             value = ""
         else:
             return None
-        ticked = None if box is None else (bool(box.data), box._value())
+        ticked = None if box is None else (bool(box.data), box._value())  # type: ignore[attr-defined]
         photos = len(self.photos.get(key, ())) if slot.question.type == "photo" else 0
         return key, key in self.visible, value, ticked, photos
 
@@ -310,7 +305,11 @@ def _render(
             saved_at=draft.saved_at if draft else None,
             photos=photos,
             question_block=QuestionBlocks(
-                _question_blocks(checklist, _language()), visible, errors or {}, photos, notes
+                _question_blocks(checklist, _language()),
+                frozenset(visible),
+                errors or {},
+                photos,
+                notes,
             ),
             same_for_locale=same_for_locale,
             gettext=_page_gettext,
@@ -374,17 +373,14 @@ def draft(visit_id: int) -> ResponseReturnValue:
     revision = body.get("revision")
     if not isinstance(revision, int) or isinstance(revision, bool):
         return unreadable
-    try:
+    with transaction(show=False) as saved:
         stored, stale = service.save_draft(visit, revision, body.get("data"))
-    except DomainError as error:
-        db.session.rollback()
-        return jsonify({"ok": False, "error": str(error)}), error.status_code
-    if stale:
-        db.session.rollback()
+    if not saved:
+        return jsonify({"ok": False, "error": saved.message}), saved.status
+    if stale:  # nothing was written
         return jsonify({"revision": stored, "stale": True})
-    db.session.commit()
-    saved = service.get_draft(visit)
-    return jsonify({"revision": stored, "saved_at": saved.saved_at.isoformat() if saved else None})
+    row = service.get_draft(visit)
+    return jsonify({"revision": stored, "saved_at": row.saved_at.isoformat() if row else None})
 
 
 def _body(limit: int) -> bytes | None:
@@ -401,13 +397,10 @@ def _body(limit: int) -> bytes | None:
 def _save_posted_draft(visit: Visit) -> ResponseReturnValue:
     for message in _store_posted_photos(visit, f"draft-{service.new_submission_id()}").values():
         flash(message, "error")
-    try:
+    with transaction() as saved:
         service.save_draft(visit, None, _posted_fields())
-    except DomainError as error:
-        db.session.rollback()
-        flash(str(error), "error")
+    if not saved:
         return redirect(url_for("my_visits.show", visit_id=visit.id))
-    db.session.commit()
     flash(_("Draft saved."), "success")
     return redirect(url_for(".form", visit_id=visit.id))
 
@@ -421,31 +414,34 @@ def submit(visit_id: int) -> ResponseReturnValue:
     fields = _posted_fields()
     submission_id = request.form.get("submission_id", "").strip()
     refused = _store_posted_photos(visit, f"form-{submission_id[:40]}")
-    try:
-        if refused:
-            raise service.SubmissionInvalid(refused)
+    if refused:
+        return _not_submitted(visit, fields, refused, submission_id)
+    with transaction(show=False) as saved:
         submission = service.submit(visit, current_user, submission_id, fields, _language())
-    except service.SubmissionInvalid as invalid:
-        db.session.rollback()
+        client_id = submission.client_submission_id
+    if isinstance(saved.error, service.SubmissionInvalid):
+        return _not_submitted(visit, fields, saved.error.errors, submission_id)
+    if not saved:
         if _wants_json():
-            return jsonify({"ok": False, "errors": invalid.errors}), 422
-        try:  # without JavaScript there is no autosave: keep what was typed as the draft
-            service.save_draft(visit, None, fields)
-            db.session.commit()
-        except DomainError:
-            db.session.rollback()
-        flash(_("Some answers need your attention; nothing you entered was lost."), "error")
-        return _render(visit, fields, service.get_draft(visit), invalid.errors, 422, submission_id)
-    except DomainError as error:
-        db.session.rollback()
-        if _wants_json():
-            return jsonify({"ok": False, "error": str(error)}), error.status_code
-        return render_template("errors/error.html", message=str(error)), error.status_code
-    client_id = submission.client_submission_id
-    db.session.commit()
+            return jsonify({"ok": False, "error": saved.message}), saved.status
+        return render_template("errors/error.html", message=saved.message), saved.status
     if _wants_json():
         return jsonify(
             {"ok": True, "submission_id": client_id, "redirect": url_for("my_visits.index")}
         )
     flash(_("Visit submitted. Thank you!"), "success")
     return redirect(url_for("my_visits.index"))
+
+
+def _not_submitted(
+    visit: Visit, fields: dict[str, str | list[str]], errors: dict[str, str], submission_id: str
+) -> ResponseReturnValue:
+    """Answers to fix: listed for the script, else the form again with the messages."""
+    if _wants_json():
+        return jsonify({"ok": False, "errors": errors}), 422
+    # Without JavaScript there is no autosave: keep what was typed as the draft (when
+    # the draft is refused too, the messages below still say what to fix).
+    with transaction(show=False):
+        service.save_draft(visit, None, fields)
+    flash(_("Some answers need your attention; nothing you entered was lost."), "error")
+    return _render(visit, fields, service.get_draft(visit), errors, 422, submission_id)

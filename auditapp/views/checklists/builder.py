@@ -12,11 +12,11 @@ from flask_login import current_user
 
 from forms.checklists import QuestionForm, SectionForm
 
-from ...errors import DomainError
 from ...extensions import db
 from ...models import ChecklistQuestion, ChecklistSection, ChecklistVersion
 from ...permissions import get_version_or_404, roles_required
 from ...services.checklists import versions as checklists
+from ..transaction import Outcome, transaction
 from .blueprint import EDITORS, TYPE_LABELS, bp, builder_url, draft_only
 
 
@@ -67,14 +67,7 @@ def _question_doc(question: ChecklistQuestion) -> dict[str, Any]:
 
 
 def _done(version: ChecklistVersion, message: str, anchor: str | None) -> ResponseReturnValue:
-    db.session.commit()
     flash(message, "success")
-    return redirect(builder_url(version, anchor))
-
-
-def _refused(version: ChecklistVersion, error: DomainError, anchor: str | None) -> Any:
-    db.session.rollback()
-    flash(str(error), "error")
     return redirect(builder_url(version, anchor))
 
 
@@ -88,40 +81,39 @@ def edit_section(section_id: int) -> ResponseReturnValue:
     version = section.version
     doc = _section_doc(section)
     form = SectionForm()
+    saved = Outcome()
     if request.method == "GET":
         form.fill(doc)
     elif form.validate_on_submit():
-        try:
+        with transaction(form) as saved:
             checklists.update_section(section, form.to_data(doc))
-        except DomainError as error:
-            db.session.rollback()
-            form.form_errors.append(str(error))
-        else:
-            return _done(version, _("Section saved."), f"section-{section.id}")
-    return render_template(
+        if saved:
+            return _done(version, _("Section saved."), f"section-{section_id}")
+    page = render_template(
         "checklists/section_form.html", form=form, version=version, section=section
     )
+    return page, saved.status
 
 
 @bp.route("/sections/<int:section_id>/move", methods=["POST"])
 @roles_required(*EDITORS)
 def move_section(section_id: int) -> ResponseReturnValue:
     section = _editable_section(section_id)
-    checklists.move_section(section, _delta())
-    db.session.commit()
-    return redirect(builder_url(section.version, f"section-{section.id}"))
+    with transaction():
+        checklists.move_section(section, _delta())
+    return redirect(builder_url(section.version, f"section-{section_id}"))
 
 
 @bp.route("/sections/<int:section_id>/duplicate", methods=["POST"])
 @roles_required(*EDITORS)
 def duplicate_section(section_id: int) -> ResponseReturnValue:
     section = _editable_section(section_id)
-    try:
+    with transaction() as saved:
         copy = checklists.duplicate_section(section)
         db.session.flush()
-    except DomainError as error:
-        return _refused(section.version, error, f"section-{section.id}")
-    return _done(section.version, _("Section duplicated."), f"section-{copy.id}")
+    if saved:
+        return _done(section.version, _("Section duplicated."), f"section-{copy.id}")
+    return redirect(builder_url(section.version, f"section-{section_id}"))
 
 
 @bp.route("/sections/<int:section_id>/delete", methods=["POST"])
@@ -129,11 +121,11 @@ def duplicate_section(section_id: int) -> ResponseReturnValue:
 def delete_section(section_id: int) -> ResponseReturnValue:
     section = _editable_section(section_id)
     version = section.version
-    try:
+    with transaction() as saved:
         checklists.delete_section(section)
-    except DomainError as error:
-        return _refused(version, error, f"section-{section.id}")
-    return _done(version, _("Section deleted."), None)
+    if saved:
+        return _done(version, _("Section deleted."), None)
+    return redirect(builder_url(version, f"section-{section_id}"))
 
 
 # --- questions ---------------------------------------------------------------------
@@ -190,13 +182,10 @@ def add_question(section_id: int) -> ResponseReturnValue:
     if request.method == "GET":
         form.pad()
     elif form.validate_on_submit():
-        try:
+        with transaction(form) as saved:
             question = checklists.add_question(section, form.to_data(None, _types(version)))
             db.session.flush()
-        except DomainError as error:
-            db.session.rollback()
-            form.form_errors.append(str(error))
-        else:
+        if saved:
             return _done(version, _("Question added."), f"question-{question.id}")
     return _render_question(form, version, section, None)
 
@@ -211,13 +200,10 @@ def edit_question(question_id: int) -> ResponseReturnValue:
     if request.method == "GET":
         form.fill(doc)
     elif form.validate_on_submit():
-        try:
+        with transaction(form) as saved:
             checklists.update_question(question, form.to_data(doc, _types(version)))
-        except DomainError as error:
-            db.session.rollback()
-            form.form_errors.append(str(error))
-        else:
-            return _done(version, _("Question saved."), f"question-{question.id}")
+        if saved:
+            return _done(version, _("Question saved."), f"question-{question_id}")
     return _render_question(form, version, section, question)
 
 
@@ -225,24 +211,21 @@ def edit_question(question_id: int) -> ResponseReturnValue:
 @roles_required(*EDITORS)
 def move_question(question_id: int) -> ResponseReturnValue:
     question = _editable_question(question_id)
-    try:
+    with transaction():
         checklists.move_question(question, _delta())
-    except DomainError as error:
-        return _refused(question.version, error, f"question-{question.id}")
-    db.session.commit()
-    return redirect(builder_url(question.version, f"question-{question.id}"))
+    return redirect(builder_url(question.version, f"question-{question_id}"))
 
 
 @bp.route("/questions/<int:question_id>/duplicate", methods=["POST"])
 @roles_required(*EDITORS)
 def duplicate_question(question_id: int) -> ResponseReturnValue:
     question = _editable_question(question_id)
-    try:
+    with transaction() as saved:
         copy = checklists.duplicate_question(question)
         db.session.flush()
-    except DomainError as error:
-        return _refused(question.version, error, f"question-{question.id}")
-    return _done(question.version, _("Question duplicated."), f"question-{copy.id}")
+    if saved:
+        return _done(question.version, _("Question duplicated."), f"question-{copy.id}")
+    return redirect(builder_url(question.version, f"question-{question_id}"))
 
 
 @bp.route("/questions/<int:question_id>/delete", methods=["POST"])
@@ -250,8 +233,8 @@ def duplicate_question(question_id: int) -> ResponseReturnValue:
 def delete_question(question_id: int) -> ResponseReturnValue:
     question = _editable_question(question_id)
     version, section = question.version, question.section
-    try:
+    with transaction() as saved:
         checklists.delete_question(question)
-    except DomainError as error:
-        return _refused(version, error, f"question-{question.id}")
-    return _done(version, _("Question deleted."), f"section-{section.id}")
+    if saved:
+        return _done(version, _("Question deleted."), f"section-{section.id}")
+    return redirect(builder_url(version, f"question-{question_id}"))

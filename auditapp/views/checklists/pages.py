@@ -24,7 +24,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
-from wtforms.fields.choices import SelectChoice
+from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # WTForms 3.3; types-WTForms 3.2 lacks it
 
 from forms.checklists import (
     CRITICAL_CHOICES,
@@ -39,7 +39,6 @@ from forms.checklists import (
 )
 from scoring import LintIssue
 
-from ...errors import DomainError
 from ...extensions import db
 from ...models import (
     Checklist,
@@ -58,6 +57,7 @@ from ...services.checklists import files as checklist_files
 from ...services.checklists import versions as checklists
 from ...services.reporting import reliability
 from ..params import id_arg
+from ..transaction import add_error, transaction
 from .blueprint import EDITORS, TYPE_LABELS, bp, builder_url, draft_only
 
 EXPORTS = {
@@ -92,7 +92,9 @@ def _new_forms() -> tuple[NewChecklistForm, StarterForm]:
     return new, starter
 
 
-def render_builder(version: ChecklistVersion, status: int = 200, **forms: Any) -> Any:
+def render_builder(
+    version: ChecklistVersion, status: int = 200, **forms: Any
+) -> ResponseReturnValue:
     """The builder page of a draft (or the read-only page of a published version)."""
     document = checklists.version_document(version)
     issues = checklists.lint(version)
@@ -166,29 +168,41 @@ def index() -> ResponseReturnValue:
 @roles_required(*EDITORS)
 def create() -> ResponseReturnValue:
     new, starter = _new_forms()
-    if new.validate_on_submit():
-        client = get_client_or_404(current_user, new.client_id.data)
-        checklist = checklists.create_checklist(client, new.title.data, current_user)
-        db.session.commit()
+    if not new.validate_on_submit():
+        return _index_again(new, starter)
+    client = get_client_or_404(current_user, new.client_id.data)
+    with transaction(new.title) as saved:
+        checklist = checklists.create_checklist(client, new.title.data or "", current_user)
+    if saved:
         flash(_("Checklist created. Add sections and questions below."), "success")
-        return redirect(builder_url(checklists.draft_of(checklist)))
-    return _index_again(new, starter)
+        return redirect(_draft_url(checklist))
+    return _index_again(new, starter, saved.status)
 
 
 @bp.route("/starter", methods=["POST"])
 @roles_required(*EDITORS)
 def copy_starter() -> ResponseReturnValue:
     new, starter = _new_forms()
-    if starter.validate_on_submit():
-        client = get_client_or_404(current_user, starter.client_id.data)
+    if not starter.validate_on_submit():
+        return _index_again(new, starter)
+    client = get_client_or_404(current_user, starter.client_id.data)
+    with transaction(starter.starter) as saved:
         checklist = checklists.copy_starter(starter.starter.data, client, current_user)
-        db.session.commit()
+    if saved:
         flash(_("Starter copied. It is a draft: adapt it, then publish."), "success")
-        return redirect(builder_url(checklists.draft_of(checklist)))
-    return _index_again(new, starter)
+        return redirect(_draft_url(checklist))
+    return _index_again(new, starter, saved.status)
 
 
-def _index_again(new: NewChecklistForm, starter: StarterForm) -> ResponseReturnValue:
+def _draft_url(checklist: Checklist) -> str:
+    draft = checklists.draft_of(checklist)
+    assert draft is not None  # a checklist made, copied or imported starts as a draft
+    return builder_url(draft)
+
+
+def _index_again(
+    new: NewChecklistForm, starter: StarterForm, status: int = 400
+) -> ResponseReturnValue:
     rows = db.session.scalars(
         select(Checklist)
         .where(checklist_scope(current_user))
@@ -197,7 +211,7 @@ def _index_again(new: NewChecklistForm, starter: StarterForm) -> ResponseReturnV
     return render_template(
         "checklists/index.html", checklists=rows, new=new, starter=starter,
         starters=checklists.list_starters(),
-    ), 400  # fmt: skip
+    ), status  # fmt: skip
 
 
 @bp.route("/import", methods=["GET", "POST"])
@@ -212,26 +226,22 @@ def import_file() -> ResponseReturnValue:
         upload = form.file.data
         data = upload.read(current_app.config["IMPORT_MAX_BYTES"] + 1)
         if len(data) > current_app.config["IMPORT_MAX_BYTES"]:
-            form.file.errors.append(_("The file is too large."))
+            add_error(form.file, _("The file is too large."))
         else:
-            try:
+            with transaction(show=False) as saved:  # every problem listed, below
                 document = checklist_files.import_document(data, upload.filename or "")
                 checklist = checklists.create_checklist(
                     client, form.title.data or "", current_user, document
                 )
                 db.session.flush()
-            except checklist_files.UnreadableFile as error:
-                form.file.errors.extend(error.problems)  # about the file: shown at its field
-            except checklist_files.ChecklistFileError as error:
-                problems = [str(p) for p in error.problems]
-            except checklists.ChecklistInvalid as error:
-                problems = [str(p) for p in error.problems]
-            if problems or form.file.errors:
-                db.session.rollback()
-            else:
-                db.session.commit()
+            if saved:
                 flash(_("Checklist imported as a draft."), "success")
-                return redirect(builder_url(checklists.draft_of(checklist)))
+                return redirect(_draft_url(checklist))
+            found = [str(p) for p in getattr(saved.error, "problems", [saved.message])]
+            if isinstance(saved.error, checklist_files.UnreadableFile):
+                add_error(form.file, *found)  # about the file: shown at its field
+            else:
+                problems = found
     status = 400 if problems or form.errors else 200
     return render_template("checklists/import.html", form=form, problems=problems), status
 
@@ -257,13 +267,16 @@ def show(checklist_id: int) -> ResponseReturnValue:
 def new_version(checklist_id: int) -> ResponseReturnValue:
     checklist = get_checklist_or_404(current_user, checklist_id)
     had_draft = checklists.draft_of(checklist) is not None
-    version = checklists.start_new_version(checklist, current_user)
-    db.session.commit()
-    if had_draft:
-        flash(_("There is already a draft; carry on editing it."), "info")
-    else:
-        flash(_("Version %(n)d started as a copy of the latest one.", n=version.number), "success")
-    return redirect(builder_url(version))
+    with transaction() as saved:
+        version = checklists.start_new_version(checklist, current_user)
+    if saved:
+        if had_draft:
+            flash(_("There is already a draft; carry on editing it."), "info")
+        else:
+            flash(_("Version %(n)d started as a copy of the latest one.", n=version.number),
+                  "success")  # fmt: skip
+        return redirect(builder_url(version))
+    return redirect(url_for("checklists.show", checklist_id=checklist_id))
 
 
 @bp.route("/<int:checklist_id>/diff")
@@ -331,13 +344,9 @@ def settings(version_id: int) -> ResponseReturnValue:
     form = SettingsForm(prefix="settings")
     if form.validate():
         document = checklists.version_document(version)
-        try:
+        with transaction(form) as saved:
             checklists.update_settings(version, form.to_data(document))
-        except DomainError as error:
-            db.session.rollback()
-            form.form_errors.append(str(error))
-        else:
-            db.session.commit()
+        if saved:
             flash(_("Scoring settings saved."), "success")
             return redirect(builder_url(version, "settings"))
     return render_builder(version, 400, settings=form)
@@ -350,13 +359,9 @@ def add_section(version_id: int) -> ResponseReturnValue:
     draft_only(version)
     form = SectionForm(prefix="section")
     if form.validate():
-        try:
+        with transaction(form) as saved:
             section = checklists.add_section(version, form.to_data())
-        except DomainError as error:
-            db.session.rollback()
-            form.form_errors.append(str(error))
-        else:
-            db.session.commit()
+        if saved:
             return redirect(builder_url(version, f"section-{section.id}"))
     return render_builder(version, 400, section_form=form)
 
@@ -366,11 +371,9 @@ def add_section(version_id: int) -> ResponseReturnValue:
 def publish(version_id: int) -> ResponseReturnValue:
     version = get_version_or_404(current_user, version_id)
     draft_only(version)
-    try:
+    with transaction(show=False) as saved:  # the panel lists what blocks publishing
         checklists.publish(version, current_user)
-    except checklists.PublishBlocked as error:
-        db.session.rollback()
-        return render_builder(version, 409, blocked=error)
-    db.session.commit()
-    flash(_("Version %(n)d is published.", n=version.number), "success")
-    return redirect(url_for("checklists.show", checklist_id=version.checklist_id))
+    if saved:
+        flash(_("Version %(n)d is published.", n=version.number), "success")
+        return redirect(url_for("checklists.show", checklist_id=version.checklist_id))
+    return render_builder(version, saved.status, blocked=saved.error)

@@ -91,6 +91,7 @@ from ...services.reporting import rows as report_rows
 from ...services.reporting.visits import load_checklist
 from ...services.scorecards import pdfs as scorecards
 from ..params import id_arg
+from ..transaction import transaction
 from . import charts as report_charts
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
@@ -563,9 +564,11 @@ def start_batch(region_id: int) -> ResponseReturnValue:
     wave = _wave_or_404(user, id_arg("wave", request.form) or 0)
     if wave.client_id != region.client_id:
         abort(404)
-    batch_id = scorecards.start_region_batch(region, wave, user, _language())
-    db.session.commit()  # the jobs are handed over once the request's transaction commits
-    return redirect(url_for("reports.batch", batch_id=batch_id))
+    with transaction() as saved:  # the jobs are handed over once it commits
+        batch_id = scorecards.start_region_batch(region, wave, user, _language())
+    if saved:
+        return redirect(url_for("reports.batch", batch_id=batch_id))
+    return redirect(url_for("reports.index", region=region.id, wave=wave.id))
 
 
 def _own_batch(batch_id: str) -> tuple[dict[str, Any], Region, Wave | None]:

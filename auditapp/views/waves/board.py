@@ -21,7 +21,6 @@ from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
 from forms.waves import AssignForm, CancelForm, ReleaseForm, RescheduleForm
 
-from ...errors import DomainError
 from ...extensions import db
 from ...models import Region, ShopperProfile, Store, User
 from ...models.waves import (
@@ -37,19 +36,17 @@ from ...services.waves import assignments, scheduling
 from ...services.waves import setup as waves_service
 from ...services.waves.notifications import notify_assigned
 from ...services.waves.plan import WEEKDAY_KEYS
+from ...services.waves.progress import ASSIGNED_OR_LATER, FUNNEL, funnel_columns, waves_run_by
 from ..params import id_arg, page_arg, parse_id
+from ..transaction import add_error, transaction
 from .pages import (
-    ASSIGNED_OR_LATER,
-    FUNNEL,
     SLOT_LABELS,
     STAFF,
     add_visit_form,
     bp,
-    funnel_columns,
     get_wave_or_404,
     reason_text,
     render_wave,
-    wave_scope,
 )
 
 GROUPINGS = ("day", "store", "shopper")
@@ -195,7 +192,7 @@ def get_visit_or_404(visit_id: int) -> Visit:
             joinedload(Visit.store),
             joinedload(Visit.shopper).joinedload(ShopperProfile.user),
         )
-        .where(Visit.id == visit_id, wave_scope(current_user))
+        .where(Visit.id == visit_id, waves_run_by(current_user))
     ).first()
     if visit is None:
         abort(404)
@@ -273,18 +270,15 @@ def assign(visit_id: int) -> ResponseReturnValue:
         flash(_("%(name)s cannot do this visit: %(why)s", name=shopper.user.name, why=reasons),
               "error")  # fmt: skip
         return _back(visit)
-    try:
+    with transaction() as saved:
         if visit.status == PLANNED:
             visit = assignments.assign(visit, shopper, current_user)
         else:
             visit = assignments.reassign(visit, shopper, current_user, form.note.data or "")
-    except DomainError as error:
-        db.session.rollback()
-        flash(str(error), "error")
-        return _back(visit)
-    notify_assigned(visit)
-    db.session.commit()
-    flash(_("Assigned to %(name)s; they have been e-mailed.", name=shopper.user.name), "success")
+        notify_assigned(visit)
+    if saved:
+        flash(_("Assigned to %(name)s; they have been e-mailed.", name=shopper.user.name),
+              "success")  # fmt: skip
     return _back(visit)
 
 
@@ -295,9 +289,11 @@ def release(visit_id: int) -> ResponseReturnValue:
     form = ReleaseForm()
     if not form.validate_on_submit():
         abort(400)
-    assignments.release(visit, current_user, form.note.data or _("Unassigned by the coordinator"))
-    db.session.commit()
-    flash(_("The visit is open again."), "success")
+    note = form.note.data or _("Unassigned by the coordinator")
+    with transaction() as saved:
+        assignments.release(visit, current_user, note)
+    if saved:
+        flash(_("The visit is open again."), "success")
     return _back(visit)
 
 
@@ -319,21 +315,19 @@ def reschedule(visit_id: int) -> ResponseReturnValue:
     form = RescheduleForm(prefix="move")
     if not form.validate_on_submit():
         return render_visit(visit, 422, reschedule_form=form)
-    if problem := _within_hours(visit, form.day.data, form.start.data, form.end.data):
-        form.start.errors.append(problem)
+    day, opens, closes = form.day.data, form.start.data, form.end.data
+    assert day is not None and opens is not None and closes is not None  # required, validated
+    if problem := _within_hours(visit, day, opens, closes):
+        add_error(form.start, problem)
         return render_visit(visit, 422, reschedule_form=form)
     zone = ZoneInfo(visit.store.timezone)
-    start = datetime.combine(form.day.data, form.start.data, zone)
-    end = datetime.combine(form.day.data, form.end.data, zone)
-    try:
+    start, end = datetime.combine(day, opens, zone), datetime.combine(day, closes, zone)
+    with transaction(form.day) as saved:
         assignments.reschedule(visit, start, end, current_user)
-    except DomainError as error:
-        db.session.rollback()
-        form.day.errors.append(str(error))
-        return render_visit(get_visit_or_404(visit_id), 409, reschedule_form=form)
-    db.session.commit()
-    flash(_("Rescheduled."), "success")
-    return _back(visit)
+    if saved:
+        flash(_("Rescheduled."), "success")
+        return _back(visit)
+    return render_visit(get_visit_or_404(visit_id), 409, reschedule_form=form)
 
 
 @bp.route("/visits/<int:visit_id>/cancel", methods=["POST"])
@@ -343,15 +337,12 @@ def cancel(visit_id: int) -> ResponseReturnValue:
     form = CancelForm(prefix="cancel")
     if not form.validate_on_submit():
         return render_visit(visit, 422, cancel_form=form)
-    try:
-        assignments.cancel(visit, current_user, form.note.data.strip())
-    except DomainError as error:
-        db.session.rollback()
-        form.note.errors.append(str(error))
-        return render_visit(get_visit_or_404(visit_id), 409, cancel_form=form)
-    db.session.commit()
-    flash(_("The visit is cancelled."), "success")
-    return _back(visit)
+    with transaction(form.note) as saved:
+        assignments.cancel(visit, current_user, (form.note.data or "").strip())
+    if saved:
+        flash(_("The visit is cancelled."), "success")
+        return _back(visit)
+    return render_visit(get_visit_or_404(visit_id), 409, cancel_form=form)
 
 
 @bp.route("/<int:wave_id>/visits", methods=["POST"])
@@ -362,11 +353,11 @@ def add_visit(wave_id: int) -> ResponseReturnValue:
     if not form.validate_on_submit():
         return render_wave(wave, 422, add_form=form)
     store = next(s for s in wave.stores if s.id == form.store_id.data)
-    try:
-        new = waves_service.add_visit(wave, store, form.day.data, form.slot.data, current_user)
-    except waves_service.InvalidVisit as error:
-        getattr(form, error.field).errors.append(str(error))
-        return render_wave(wave, 422, add_form=form)
-    db.session.commit()
-    flash(_("Visit added."), "success")
-    return redirect(url_for("waves.visit", visit_id=new.id))
+    day = form.day.data
+    assert day is not None  # required, validated
+    with transaction(form) as saved:  # beside the field the refusal names: day or slot
+        new = waves_service.add_visit(wave, store, day, form.slot.data, current_user)
+    if saved:
+        flash(_("Visit added."), "success")
+        return redirect(url_for("waves.visit", visit_id=new.id))
+    return render_wave(wave, 422, add_form=form)

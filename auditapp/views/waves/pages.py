@@ -8,15 +8,14 @@ rules, the views turn their refusals into messages next to the field concerned.
 
 Rules decided here:
 
-- Publishing (services/follow_up/publishing.py) opens a wave's approved results to the client's
-  managers, now or at a scheduled time. The schedule is typed, and shown, in the time
-  zone of the wave's stores: the zone most of them share (ties: the first by name),
-  named beside the fields; a time already past publishes at once.
+- Publishing (services/follow_up/publishing.py) opens a wave's approved results to the
+  client's managers, now or at a scheduled time. The schedule is typed, and shown, in
+  the time zone of the wave's stores (services/waves/setup.stores_zone), named beside
+  the fields; a time already past publishes at once.
 - The wave is locked while it is published, so two coordinators publishing at the
   same moment publish it once; the second is told it is already published.
 """
 
-from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -26,19 +25,21 @@ from zoneinfo import ZoneInfo
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_login import current_user
-from flask_wtf import FlaskForm
-from sqlalchemy import ColumnElement, case, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
-from wtforms import DateField, TimeField
-from wtforms.fields.choices import SelectChoice
-from wtforms.validators import InputRequired
+from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # WTForms 3.3; types-WTForms 3.2 lacks it
 
-from forms.waves import SLOT_CHOICES, AddVisitForm, PrecisionForm, WaveForm, wave_label
+from forms.waves import (
+    SLOT_CHOICES,
+    AddVisitForm,
+    PrecisionForm,
+    PublishForm,
+    WaveForm,
+    wave_label,
+)
 
-from ...errors import DomainError
 from ...extensions import db
 from ...models import (
     ADMIN,
@@ -53,16 +54,9 @@ from ...models import (
     User,
 )
 from ...models.waves import (
-    ACCEPTED,
     APPROVED,
     ASSIGNED,
-    CANCELLED,
-    IN_PROGRESS,
-    IN_REVIEW,
-    MISSED,
     PLANNED,
-    RETURNED,
-    SUBMITTED,
     Visit,
     Wave,
 )
@@ -73,31 +67,13 @@ from ...services.waves import scheduling
 from ...services.waves import setup as waves
 from ...services.waves.notifications import notify_assigned
 from ...services.waves.precision import DROP, wave_precision
+from ...services.waves.progress import funnel_columns, waves_run_by
 from ..params import page_arg
+from ..transaction import add_error, transaction
 
 bp = Blueprint("waves", __name__, url_prefix="/waves")
 STAFF = (ADMIN, COORDINATOR)
 SLOT_LABELS = {choice[0]: choice[1] for choice in SLOT_CHOICES}
-
-# The progress funnel; each stage counts the visits that reached it or went beyond.
-COMPLETED = (SUBMITTED, IN_REVIEW, RETURNED, APPROVED)
-ACCEPTED_OR_LATER = (ACCEPTED, IN_PROGRESS, *COMPLETED)
-ASSIGNED_OR_LATER = (ASSIGNED, *ACCEPTED_OR_LATER)
-FUNNEL: dict[str, ColumnElement[bool]] = {
-    "planned": Visit.status != CANCELLED,
-    "unfilled": Visit.status == PLANNED,
-    "assigned": Visit.status.in_(ASSIGNED_OR_LATER),
-    "accepted": Visit.status.in_(ACCEPTED_OR_LATER),
-    "completed": Visit.status.in_(COMPLETED),
-    "approved": Visit.status == APPROVED,
-    "missed": Visit.status == MISSED,
-    "cancelled": Visit.status == CANCELLED,
-}
-
-
-def funnel_columns() -> list[Any]:
-    """One SUM(CASE ...) per funnel stage, for a GROUP BY query."""
-    return [func.sum(case((test, 1), else_=0)).label(name) for name, test in FUNNEL.items()]
 
 
 @bp.app_template_global("wave_label")
@@ -108,13 +84,9 @@ def _wave_label(vocabulary: str, value: str | None) -> str:
 # --- scope -------------------------------------------------------------------------
 
 
-def wave_scope(user: Any) -> ColumnElement[bool]:
-    return Wave.client_id.in_(select(Client.id).where(client_scope(user)))
-
-
 def get_wave_or_404(wave_id: int) -> Wave:
     wave = db.session.scalars(
-        select(Wave).where(Wave.id == wave_id, wave_scope(current_user))
+        select(Wave).where(Wave.id == wave_id, waves_run_by(current_user))
     ).first()
     if wave is None:
         abort(404)
@@ -193,7 +165,7 @@ def short_text(code: str) -> str:
 def index() -> ResponseReturnValue:
     query = (
         select(Wave)
-        .where(wave_scope(current_user))
+        .where(waves_run_by(current_user))
         .options(joinedload(Wave.client))  # eager: the list shows each wave's client
         .order_by(Wave.starts_on.desc(), Wave.id.desc())
     )
@@ -259,35 +231,19 @@ def _setup(form: WaveForm) -> tuple[Client, ChecklistVersion, dict[str, Any]] | 
     ).first()
     if client is None:
         return None  # not a choice of this user: the field already says so
-    version = db.session.get(ChecklistVersion, form.checklist_version_id.data or 0)
-    field = form.checklist_version_id
-    if version is None:
-        field.errors.append(_("Choose a checklist version."))
-    elif version.checklist.client_id != client.id:
-        field.errors.append(_("This checklist belongs to another client."))
-    elif not version.is_published:
-        field.errors.append(_("Only a published checklist version can be used in a wave."))
-    own_regions = set(db.session.scalars(select(Region.id).where(Region.client_id == client.id)))
-    if set(form.regions.data or []) - own_regions:
-        form.regions.errors.append(_("Choose regions of the wave's client only."))
     codes = form.codes()
-    found: dict[str, int] = dict(
-        db.session.execute(
-            select(Store.code, Store.id).where(Store.client_id == client.id, Store.code.in_(codes))
-        ).all()
+    checked = waves.check_choices(
+        client, form.checklist_version_id.data, form.regions.data or [], codes
     )
-    if unknown := [code for code in codes if code not in found]:
-        form.store_codes.errors.append(
-            _("%(client)s has no stores with these codes: %(codes)s",
-              client=client.name, codes=", ".join(unknown))
-        )  # fmt: skip
-    if field.errors or form.regions.errors or form.store_codes.errors or version is None:
+    for name, problem in checked.problems.items():
+        add_error(form[name], problem)
+    if checked.version is None or form.errors:
         return None
     scope = {
         "regions": sorted(form.regions.data or []),
         "tiers": sorted(form.tiers.data or []),
         "formats": sorted(form.formats.data or []),
-        "stores": sorted(found[code] for code in codes),
+        "stores": checked.store_ids,
     }
     data: dict[str, Any] = {name: getattr(form, name).data for name in waves.WAVE_FIELDS}
     for name in ("scenario", "purchase", "questions_to_ask"):
@@ -298,26 +254,21 @@ def _setup(form: WaveForm) -> tuple[Client, ChecklistVersion, dict[str, Any]] | 
         visits_per_tier=form.visits_per_tier(),
         slot_quotas=form.slot_quotas(),
     )
-    return client, version, data
+    return client, checked.version, data
 
 
 def _save(form: WaveForm, wave: Wave | None) -> Wave | None:
-    """Validates everything at once (fields, then the database rules), saves, commits."""
+    """Validates everything at once (fields, then the database rules) and saves."""
     if not form.is_submitted():
         return None
     valid = form.validate()
     setup = _setup(form)
     if not valid or setup is None:
         return None
-    try:
-        saved = waves.save_wave(wave, *setup)
+    with transaction(form) as saved:
+        new = waves.save_wave(wave, *setup)
         db.session.flush()
-    except DomainError as error:
-        db.session.rollback()
-        form.form_errors.append(str(error))
-        return None
-    db.session.commit()
-    return saved
+    return new if saved else None
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -386,9 +337,11 @@ def show(wave_id: int) -> ResponseReturnValue:
 @roles_required(*STAFF)
 def generate(wave_id: int) -> ResponseReturnValue:
     wave = get_wave_or_404(wave_id)
-    created, unplaced = waves.generate_visits(wave, current_user)
-    db.session.commit()
-    return render_wave(wave, generated=created, unplaced=unplaced)
+    with transaction() as saved:
+        created, unplaced = waves.generate_visits(wave, current_user)
+    if saved:
+        return render_wave(wave, generated=created, unplaced=unplaced)
+    return render_wave(wave, saved.status)
 
 
 @bp.route("/<int:wave_id>/auto-schedule", methods=["POST"])
@@ -396,7 +349,21 @@ def generate(wave_id: int) -> ResponseReturnValue:
 def auto_schedule(wave_id: int) -> ResponseReturnValue:
     wave = get_wave_or_404(wave_id)
     limit = float(current_app.config.get("WAVE_SCHEDULE_SECONDS", 20))
-    outcome = scheduling.schedule_wave(wave, current_user, time_limit=limit)
+    with transaction() as saved:
+        outcome = scheduling.schedule_wave(wave, current_user, time_limit=limit)
+        unfilled = _notify_scheduled(outcome)
+    if not saved:
+        return render_wave(wave, saved.status)
+    unfilled.sort(key=lambda item: (item[0].window_start, item[0].id))
+    total = outcome.result.stats.visits
+    return render_wave(
+        wave, schedule=outcome, unfilled=unfilled,
+        fill_rate=(outcome.written / total if total else 1.0),
+    )  # fmt: skip
+
+
+def _notify_scheduled(outcome: scheduling.ScheduleOutcome) -> list[tuple[Visit, str]]:
+    """E-mails the shoppers the run assigned; the visits left unfilled, with why."""
     db.session.flush()
     touched = [a.visit_id for a in outcome.result.assignments]
     touched += [u.visit_id for u in outcome.result.unfilled]
@@ -421,36 +388,25 @@ def auto_schedule(wave_id: int) -> ResponseReturnValue:
             notify_assigned(visit)
         elif visit.status == PLANNED:  # taken meanwhile by a claim that overlaps
             unfilled.append((visit, _("The chosen shopper was booked meanwhile; run again.")))
-    db.session.commit()
-    unfilled.sort(key=lambda item: (item[0].window_start, item[0].id))
-    total = outcome.result.stats.visits
-    return render_wave(
-        wave, schedule=outcome, unfilled=unfilled,
-        fill_rate=(outcome.written / total if total else 1.0),
-    )  # fmt: skip
+    return unfilled
 
 
 @bp.route("/<int:wave_id>/next", methods=["POST"])
 @roles_required(*STAFF)
 def next_wave(wave_id: int) -> ResponseReturnValue:
     wave = get_wave_or_404(wave_id)
-    new = waves.create_next_wave(wave)
-    db.session.commit()
-    flash(
-        _("Next wave created for %(start)s – %(end)s.", start=new.starts_on, end=new.ends_on),
-        "success",
-    )
-    return redirect(url_for("waves.show", wave_id=new.id))
+    with transaction() as saved:
+        new = waves.create_next_wave(wave)
+    if saved:
+        flash(
+            _("Next wave created for %(start)s – %(end)s.", start=new.starts_on, end=new.ends_on),
+            "success",
+        )
+        return redirect(url_for("waves.show", wave_id=new.id))
+    return redirect(url_for("waves.show", wave_id=wave_id))
 
 
 # --- publishing the results ----------------------------------------------------------
-
-
-class PublishForm(FlaskForm):
-    """When to publish, in the time zone of the wave's stores."""
-
-    day = DateField(_l("Date"), validators=[InputRequired()])
-    at = TimeField(_l("Time"), validators=[InputRequired()])
 
 
 @dataclass(frozen=True)
@@ -463,33 +419,17 @@ class Publication:
     publisher: User | None  # who published, or scheduled it
 
 
-def stores_zone(wave: Wave) -> str:
-    """The time zone most of the wave's stores share (ties: the first by name); for a
-    wave without stores yet, that of the client's stores; else UTC."""
-    zones = Counter(store.timezone for store in wave.stores)
-    if zones:
-        return min(zones, key=lambda zone: (-zones[zone], zone))
-    found = db.session.scalars(
-        select(Store.timezone)
-        .where(Store.client_id == wave.client_id)
-        .group_by(Store.timezone)
-        .order_by(func.count().desc(), Store.timezone)
-        .limit(1)
-    ).first()
-    return found or "UTC"
-
-
 def publish_form(wave: Wave) -> PublishForm:
     """The schedule form, showing the time already scheduled (in the stores' zone)."""
     if wave.publish_at is None:
         return PublishForm(prefix="publish")
-    local = wave.publish_at.astimezone(ZoneInfo(stores_zone(wave)))
+    local = wave.publish_at.astimezone(ZoneInfo(waves.stores_zone(wave)))
     return PublishForm(prefix="publish", data={"day": local.date(), "at": local.time()})
 
 
 def publication(wave: Wave) -> Publication:
     who = db.session.get(User, wave.published_by_id) if wave.published_by_id else None
-    return Publication(stores_zone(wave), wave.published_at, wave.publish_at, who)
+    return Publication(waves.stores_zone(wave), wave.published_at, wave.publish_at, who)
 
 
 def _locked_wave_or_404(wave_id: int) -> Wave:
@@ -519,15 +459,11 @@ def _approved_count(wave: Wave) -> int:
 @roles_required(*STAFF)
 def publish(wave_id: int) -> ResponseReturnValue:
     wave = _locked_wave_or_404(wave_id)
-    try:
+    with transaction() as saved:
         publishing.publish_wave(wave, current_user)
-    except publishing.NotPublishable as error:
-        db.session.rollback()
-        flash(str(error), "error")
-        return redirect(url_for("waves.show", wave_id=wave_id))
-    db.session.commit()
-    flash(_published_message(wave, _approved_count(wave)), "success")
-    return redirect(url_for("waves.show", wave_id=wave.id))
+    if saved:
+        flash(_published_message(wave, _approved_count(wave)), "success")
+    return redirect(url_for("waves.show", wave_id=wave_id))
 
 
 @bp.route("/<int:wave_id>/publish/schedule", methods=["POST"])
@@ -537,35 +473,29 @@ def schedule_publication(wave_id: int) -> ResponseReturnValue:
     form = PublishForm(prefix="publish")
     if not form.validate_on_submit():
         return render_wave(wave, 422, publish_form=form)
-    zone = stores_zone(wave)
-    at = datetime.combine(form.day.data, form.at.data, ZoneInfo(zone))
-    try:
+    zone = waves.stores_zone(wave)
+    day, moment = form.day.data, form.at.data
+    assert day is not None and moment is not None  # required fields, validated
+    at = datetime.combine(day, moment, ZoneInfo(zone))
+    with transaction() as saved:  # refused when published meanwhile: nothing to schedule
         published = publishing.publish_wave(wave, current_user, at)
-    except publishing.NotPublishable as error:  # published meanwhile: nothing to schedule
-        db.session.rollback()
-        flash(str(error), "error")
-        return redirect(url_for("waves.show", wave_id=wave_id))
-    db.session.commit()
-    if published:
+    if saved and published:
         flash(_("That time has passed, so the results are published now.") + " "
               + _published_message(wave, _approved_count(wave)), "success")  # fmt: skip
-    else:
+    elif saved:
         when = f"{at:%Y-%m-%d %H:%M}"
         flash(_("Results will be published on %(when)s (%(zone)s).", when=when, zone=zone),
               "success")  # fmt: skip
-    return redirect(url_for("waves.show", wave_id=wave.id))
+    return redirect(url_for("waves.show", wave_id=wave_id))
 
 
 @bp.route("/<int:wave_id>/publish/cancel", methods=["POST"])
 @roles_required(*STAFF)
 def cancel_publication(wave_id: int) -> ResponseReturnValue:
     wave = _locked_wave_or_404(wave_id)
-    try:
+    with transaction() as saved:
         publishing.cancel_schedule(wave)
-    except publishing.NotPublishable as error:
-        db.session.rollback()
-        flash(str(error), "error")
-        return redirect(url_for("waves.show", wave_id=wave_id))
-    db.session.commit()
-    flash(_("The scheduled publication is cancelled; the results stay with the agency."), "success")
-    return redirect(url_for("waves.show", wave_id=wave.id))
+    if saved:
+        flash(_("The scheduled publication is cancelled; the results stay with the agency."),
+              "success")  # fmt: skip
+    return redirect(url_for("waves.show", wave_id=wave_id))
