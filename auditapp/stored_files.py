@@ -1,16 +1,18 @@
 """Files the app keeps for rows of the database (visit evidence, follow-up photos):
 written whole or not at all, and removed again when the rows they were written for
 are rolled back, so no file outlives a failed request and no row points at half a
-file."""
+file. The one place photos are written: media.py only reads and converts them."""
 
 import os
 import tempfile
+import uuid
 from pathlib import Path
 
 from sqlalchemy import event
 from sqlalchemy.orm import Session, SessionTransaction
 
 from .extensions import db
+from .media import ProcessedImage
 
 NAME_MAX = 255
 
@@ -35,6 +37,16 @@ def write_atomically(path: Path, data: bytes) -> Path:
         Path(temp).unlink(missing_ok=True)
         raise
     return path
+
+
+def write_photo(folder: Path, image: ProcessedImage, written: list[Path]) -> tuple[str, str]:
+    """A processed photo and its thumbnail, under new names, in ``folder``; each file
+    goes into ``written`` as soon as it exists, so a failure can remove it."""
+    name = uuid.uuid4().hex
+    stored, thumb = f"{name}.jpg", f"{name}_thumb.jpg"
+    written.append(write_atomically(folder / stored, image.image_bytes))
+    written.append(write_atomically(folder / thumb, image.thumb_bytes))
+    return stored, thumb
 
 
 def remove_files(paths: list[Path]) -> None:

@@ -17,7 +17,6 @@ Rules decided here:
 
 import hashlib
 import io
-import uuid
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -28,7 +27,7 @@ from sqlalchemy import ColumnElement, func, select
 from ... import media
 from ...extensions import db
 from ...models import FollowUpFile, User
-from ...stored_files import clean_name, discard_on_rollback, remove_files, write_atomically
+from ...stored_files import clean_name, discard_on_rollback, remove_files, write_photo
 from ..visits import CheckedPhoto, EvidenceRejected, check_photo, process_photo
 
 MAX_FILES = 5
@@ -74,13 +73,9 @@ def store_photo(
         size_bytes=len(photo.data),
         uploaded_by_id=user.id if user is not None else None,
     )
-    folder = _folder()
-    name = uuid.uuid4().hex
-    row.stored_name, row.thumb_name = f"{name}.jpg", f"{name}_thumb.jpg"
     written: list[Path] = []
     try:
-        written.append(write_atomically(folder / row.stored_name, image.image_bytes))
-        written.append(write_atomically(folder / row.thumb_name, image.thumb_bytes))
+        row.stored_name, row.thumb_name = write_photo(_folder(), image, written)
         db.session.add(row)
         db.session.flush()
     except BaseException:

@@ -43,7 +43,13 @@ from ...errors import DomainError
 from ...extensions import db
 from ...models import EVIDENCE_KINDS, ChecklistQuestion, Evidence, User
 from ...models.waves import ACCEPTED, IN_PROGRESS, RETURNED, Visit
-from ...stored_files import clean_name, discard_on_rollback, remove_files, write_atomically
+from ...stored_files import (
+    clean_name,
+    discard_on_rollback,
+    remove_files,
+    write_atomically,
+    write_photo,
+)
 from . import photo_index
 
 UPLOAD_STATUSES = (ACCEPTED, IN_PROGRESS, RETURNED)
@@ -146,14 +152,13 @@ def _write_files(
 ) -> None:
     """A recording as it came; a photo as processed, with its thumbnail. Each file is
     added to ``written`` as soon as it exists, so a failure can remove it."""
-    name, folder = uuid.uuid4().hex, _folder(evidence.visit_id)
+    folder = _folder(evidence.visit_id)
     if image is None:
-        evidence.stored_name = f"{name}.{media.AUDIO_EXTENSIONS[evidence.content_type]}"
-        written.append(write_atomically(folder / evidence.stored_name, data))
+        name = f"{uuid.uuid4().hex}.{media.AUDIO_EXTENSIONS[evidence.content_type]}"
+        evidence.stored_name = name
+        written.append(write_atomically(folder / name, data))
         return
-    evidence.stored_name, evidence.thumb_name = f"{name}.jpg", f"{name}_thumb.jpg"
-    written.append(write_atomically(folder / evidence.stored_name, image.image_bytes))
-    written.append(write_atomically(folder / evidence.thumb_name, image.thumb_bytes))
+    evidence.stored_name, evidence.thumb_name = write_photo(folder, image, written)
 
 
 def evidence_path(evidence: Evidence, thumb: bool = False) -> Path | None:
