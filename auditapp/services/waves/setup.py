@@ -17,10 +17,11 @@ from typing import Any
 
 from flask_babel import gettext as _
 from sqlalchemy import false, func, or_, select
+from sqlalchemy.orm import joinedload
 
 from ...errors import DomainError
 from ...extensions import db
-from ...models import TIERS, ChecklistVersion, Client, Region, Store, User
+from ...models import PUBLISHED, TIERS, Checklist, ChecklistVersion, Client, Region, Store, User
 from ...models.waves import CANCELLED, PLANNED, SLOTS, Visit, VisitEvent, Wave
 from .plan import StorePlanInput, calibration_visits, plan_visits, slot_window
 
@@ -46,6 +47,41 @@ def _check_setup(client: Client, version: ChecklistVersion, data: Mapping[str, A
     per_tier = data.get("visits_per_tier") or DEFAULT_VISITS_PER_TIER
     if set(per_tier) - set(TIERS) or any(v < 0 for v in per_tier.values()):
         raise DomainError(_("Visits per tier must be zero or more for tiers A, B and C."))
+
+
+def published_versions(client_ids: Sequence[int]) -> list[ChecklistVersion]:
+    """The published checklist versions a wave of these clients may use."""
+    return list(
+        db.session.scalars(
+            select(ChecklistVersion)
+            .join(Checklist)
+            .options(joinedload(ChecklistVersion.checklist).joinedload(Checklist.client))
+            .where(Checklist.client_id.in_(client_ids), ChecklistVersion.status == PUBLISHED)
+            .order_by(Checklist.client_id, Checklist.title, ChecklistVersion.number.desc())
+        )
+    )
+
+
+def regions_of(client_ids: Sequence[int]) -> list[Region]:
+    return list(
+        db.session.scalars(
+            select(Region)
+            .options(joinedload(Region.client))
+            .where(Region.client_id.in_(client_ids))
+            .order_by(Region.client_id, Region.path)
+        )
+    )
+
+
+def listed_store_codes(wave: Wave) -> list[str]:
+    """The codes of the stores the wave's set-up names one by one."""
+    return list(
+        db.session.scalars(
+            select(Store.code)
+            .where(Store.id.in_(wave.scope.get("stores") or []))
+            .order_by(Store.code)
+        )
+    )
 
 
 @dataclass

@@ -6,7 +6,6 @@ cancel, and adding a visit by hand. Routes live on the ``waves`` blueprint.
 Times are entered and shown in the store's own time zone and stored in UTC.
 """
 
-from collections import Counter, defaultdict
 from datetime import date, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -22,7 +21,7 @@ from sqlalchemy.orm import contains_eager, joinedload, selectinload
 from forms.waves import AssignForm, CancelForm, ReleaseForm, RescheduleForm
 
 from ...extensions import db
-from ...models import Region, ShopperProfile, Store, User
+from ...models import Region, ShopperProfile
 from ...models.waves import (
     ACCEPTED,
     ASSIGNED,
@@ -36,7 +35,7 @@ from ...services.waves import assignments, scheduling
 from ...services.waves import setup as waves_service
 from ...services.waves.notifications import notify_assigned
 from ...services.waves.plan import WEEKDAY_KEYS
-from ...services.waves.progress import ASSIGNED_OR_LATER, FUNNEL, funnel_columns, waves_run_by
+from ...services.waves.progress import board_visits, region_rollup, waves_run_by
 from ..params import id_arg, page_arg, parse_id
 from ..transaction import add_error, transaction
 from .pages import (
@@ -71,36 +70,6 @@ def in_zone(moment: datetime, timezone: str) -> str:
     return f"{moment.astimezone(ZoneInfo(timezone)):%Y-%m-%d %H:%M}"
 
 
-# --- counts per region -----------------------------------------------------------------
-
-
-def region_rollup(wave_id: int, client_id: int) -> tuple[list[tuple[Region, Any]], Any]:
-    """Funnel counts per region, each including everything below it (GROUP BY the
-    store's region in SQL; the sums up the tree are a handful of additions), and the
-    wave's total."""
-    rows = db.session.execute(
-        select(Store.region_id, *funnel_columns())
-        .join(Store, Visit.store_id == Store.id)
-        .where(Visit.wave_id == wave_id)
-        .group_by(Store.region_id)
-    ).all()
-    regions = db.session.scalars(select(Region).where(Region.client_id == client_id)).all()
-    by_id = {r.id: r for r in regions}
-    totals: dict[int, Counter[str]] = defaultdict(Counter)
-    overall: Counter[str] = Counter()
-    for row in rows:
-        values = {name: int(getattr(row, name) or 0) for name in FUNNEL}
-        overall.update(values)
-        path = by_id[row.region_id].path
-        for part in path.strip("/").split("/"):
-            totals[int(part)].update(values)
-    ordered = sorted(
-        (r for r in regions if r.id in totals),
-        key=lambda r: [int(p) for p in r.path.strip("/").split("/")],
-    )
-    return [(r, totals[r.id]) for r in ordered], overall
-
-
 # --- the board -------------------------------------------------------------------------
 
 
@@ -110,20 +79,6 @@ def board(wave_id: int) -> ResponseReturnValue:
     wave = get_wave_or_404(wave_id)
     args = request.args
     by = args.get("by", "day") if args.get("by") in GROUPINGS else "day"
-    # Eager loads named here: every row shows its store, the store's region and the
-    # shopper's name; the joins also serve the filters and the ordering.
-    query = (
-        select(Visit)
-        .join(Visit.store)
-        .join(Store.region)
-        .outerjoin(Visit.shopper)
-        .outerjoin(ShopperProfile.user)
-        .options(
-            contains_eager(Visit.store).contains_eager(Store.region),
-            contains_eager(Visit.shopper).contains_eager(ShopperProfile.user),
-        )
-        .where(Visit.wave_id == wave.id)
-    )
     region = None
     if region_id := id_arg("region", args):
         region = db.session.scalars(
@@ -131,22 +86,9 @@ def board(wave_id: int) -> ResponseReturnValue:
         ).first()
         if region is None:
             abort(404)
-        query = query.where(Region.path.startswith(region.path, autoescape=True))
     status = args.get("status", "")
-    if status == "unfilled":
-        query = query.where(Visit.status == PLANNED)
-    elif status == "filled":
-        query = query.where(Visit.status.in_(ASSIGNED_OR_LATER))
-    elif status in VISIT_STATUSES:
-        query = query.where(Visit.status == status)
-    order = {
-        "day": (Visit.window_start, Store.code),
-        "store": (Store.code, Visit.window_start),
-        "shopper": (User.id.is_not(None), User.name, User.id, Visit.window_start),
-    }[by]
-    page = db.paginate(
-        query.order_by(*order, Visit.id), page=page_arg(), per_page=100, error_out=False
-    )
+    query = board_visits(wave, region, status, by)
+    page = db.paginate(query, page=page_arg(), per_page=100, error_out=False)
     groups: list[tuple[str, list[Visit]]] = []
     for visit in page.items:
         label = _group_label(visit, by)

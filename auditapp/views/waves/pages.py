@@ -27,7 +27,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # WTForms 3.3; types-WTForms 3.2 lacks it
 
@@ -44,17 +44,12 @@ from ...extensions import db
 from ...models import (
     ADMIN,
     COORDINATOR,
-    PUBLISHED,
-    Checklist,
     ChecklistVersion,
     Client,
-    Region,
     ShopperProfile,
-    Store,
     User,
 )
 from ...models.waves import (
-    APPROVED,
     ASSIGNED,
     PLANNED,
     Visit,
@@ -67,7 +62,12 @@ from ...services.waves import scheduling
 from ...services.waves import setup as waves
 from ...services.waves.notifications import notify_assigned
 from ...services.waves.precision import DROP, wave_precision
-from ...services.waves.progress import funnel_columns, waves_run_by
+from ...services.waves.progress import (
+    approved_count,
+    funnel_counts,
+    wave_funnel,
+    waves_run_by,
+)
 from ..params import page_arg
 from ..transaction import add_error, transaction
 
@@ -170,13 +170,7 @@ def index() -> ResponseReturnValue:
         .order_by(Wave.starts_on.desc(), Wave.id.desc())
     )
     page = db.paginate(query, page=page_arg(), per_page=25, error_out=False)
-    ids = [w.id for w in page.items]
-    rows = db.session.execute(
-        select(Visit.wave_id, *funnel_columns())
-        .where(Visit.wave_id.in_(ids))
-        .group_by(Visit.wave_id)
-    )
-    counts = {row.wave_id: row for row in rows}
+    counts = funnel_counts([w.id for w in page.items])
     return render_template("waves/index.html", page=page, counts=counts)
 
 
@@ -197,30 +191,16 @@ def _wave_form(wave: Wave | None) -> WaveForm:
         )
     ids = [c.id for c in clients]
     form.client_id.choices = [SelectChoice(c.id, f"{c.name} ({c.code})") for c in clients]
-    versions = db.session.scalars(
-        select(ChecklistVersion)
-        .join(Checklist)
-        .options(joinedload(ChecklistVersion.checklist).joinedload(Checklist.client))
-        .where(Checklist.client_id.in_(ids), ChecklistVersion.status == PUBLISHED)
-        .order_by(Checklist.client_id, Checklist.title, ChecklistVersion.number.desc())
-    )
+    versions = waves.published_versions(ids)
     form.checklist_version_id.choices = [
         SelectChoice(v.id, f"{v.checklist.client.code} · {v.title} · v{v.number}") for v in versions
     ]
-    regions = db.session.scalars(
-        select(Region)
-        .options(joinedload(Region.client))
-        .where(Region.client_id.in_(ids))
-        .order_by(Region.client_id, Region.path)
-    )
+    regions = waves.regions_of(ids)
     form.regions.choices = [
         SelectChoice(r.id, f"{r.client.code} · {'· ' * r.depth}{r.name}") for r in regions
     ]
     if wave is not None and request.method == "GET":
-        codes = [s.code for s in db.session.scalars(
-            select(Store).where(Store.id.in_(wave.scope.get("stores") or [])).order_by(Store.code)
-        )]  # fmt: skip
-        form.fill(wave, codes)
+        form.fill(wave, waves.listed_store_codes(wave))
     return form
 
 
@@ -308,7 +288,7 @@ def add_visit_form(wave: Wave) -> AddVisitForm:
 
 
 def render_wave(wave: Wave, status: int = 200, **context: Any) -> ResponseReturnValue:
-    counts = db.session.execute(select(*funnel_columns()).where(Visit.wave_id == wave.id)).one()
+    counts = wave_funnel(wave)
     context.setdefault("add_form", add_visit_form(wave))
     context.setdefault("publish_form", publish_form(wave))
     if "precision" not in context:
@@ -450,11 +430,6 @@ def _published_message(wave: Wave, approved: int) -> str:
     )  # fmt: skip
 
 
-def _approved_count(wave: Wave) -> int:
-    query = select(func.count(Visit.id)).where(Visit.wave_id == wave.id, Visit.status == APPROVED)
-    return int(db.session.scalar(query) or 0)
-
-
 @bp.route("/<int:wave_id>/publish", methods=["POST"])
 @roles_required(*STAFF)
 def publish(wave_id: int) -> ResponseReturnValue:
@@ -462,7 +437,7 @@ def publish(wave_id: int) -> ResponseReturnValue:
     with transaction() as saved:
         publishing.publish_wave(wave, current_user)
     if saved:
-        flash(_published_message(wave, _approved_count(wave)), "success")
+        flash(_published_message(wave, approved_count(wave)), "success")
     return redirect(url_for("waves.show", wave_id=wave_id))
 
 
@@ -481,7 +456,7 @@ def schedule_publication(wave_id: int) -> ResponseReturnValue:
         published = publishing.publish_wave(wave, current_user, at)
     if saved and published:
         flash(_("That time has passed, so the results are published now.") + " "
-              + _published_message(wave, _approved_count(wave)), "success")  # fmt: skip
+              + _published_message(wave, approved_count(wave)), "success")  # fmt: skip
     elif saved:
         when = f"{at:%Y-%m-%d %H:%M}"
         flash(_("Results will be published on %(when)s (%(zone)s).", when=when, zone=zone),
