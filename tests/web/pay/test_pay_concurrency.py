@@ -10,7 +10,6 @@ SQLite by default and on PostgreSQL with AUDITAPP_TEST_DATABASE_URL.
 
 import threading
 import uuid
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -21,7 +20,6 @@ import pytest
 from flask import Flask
 from sqlalchemy import delete, select
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import scoped_session, sessionmaker
 
 from auditapp.extensions import db
 from auditapp.models import User
@@ -31,26 +29,13 @@ from auditapp.services.checklists import versions as checklists
 from auditapp.services.org import records as org
 from auditapp.services.pay.ledger import record_pay_line
 from tests.conftest import csrf_token, login
+from tests.web.committed import committed as committed  # noqa: F401 (a fixture)
 from tests.web.committed import remove_committed
 from tests.web.statuses import new_visit, walk_to
 
 ROUNDS = 4
 LINES = 3
 START = datetime(2032, 5, 3, 2, 0, tzinfo=UTC)  # far from any other test's visits
-
-
-@pytest.fixture
-def committed(app: Flask) -> Iterator[Engine]:
-    """Thread-local sessions that really commit (as tests/web/committed.py's `committed`)."""
-    with app.app_context():
-        engine = db.engine
-    saved = db.session
-    db.session = scoped_session(sessionmaker(bind=engine))  # type: ignore[misc]
-    try:
-        yield engine
-    finally:
-        db.session.remove()
-        db.session = saved  # type: ignore[misc]
 
 
 def _build(app: Flask) -> SimpleNamespace:

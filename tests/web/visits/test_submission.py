@@ -5,7 +5,6 @@ is made exactly once, however often or however simultaneously it is sent."""
 
 import threading
 import uuid
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 from fractions import Fraction
@@ -16,7 +15,6 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import scoped_session, sessionmaker
 
 import scoring
 from auditapp.extensions import db
@@ -26,6 +24,7 @@ from auditapp.models.waves import IN_PROGRESS, Visit
 from auditapp.services.checklists import versions as checklists
 from auditapp.services.org import records as org
 from tests.conftest import csrf_token, login
+from tests.web.committed import committed as committed  # noqa: F401 (a fixture)
 from tests.web.committed import remove_committed
 from tests.web.worlds.submission import DOC, GOOD, JSON, _submit, _visit, _wave
 from tests.web.worlds.submission import world as world  # noqa: F401 (a fixture)
@@ -172,20 +171,6 @@ def test_submission_id_must_look_like_one(client, world):
     login(client, world.ann.user)
     assert _submit(client, world.visit, JSON, "x", **GOOD).status_code == 400
     assert _stored(world.visit)[0] == 0
-
-
-@pytest.fixture
-def committed(app: Flask) -> Iterator[Engine]:
-    """Thread-local sessions that really commit (as tests/web/committed.py's `committed`)."""
-    with app.app_context():
-        engine = db.engine
-    saved = db.session
-    db.session = scoped_session(sessionmaker(bind=engine))  # type: ignore[misc]
-    try:
-        yield engine
-    finally:
-        db.session.remove()
-        db.session = saved  # type: ignore[misc]
 
 
 def _build_committed(app: Flask, rounds: int) -> SimpleNamespace:
